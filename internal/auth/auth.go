@@ -1,0 +1,429 @@
+// Package auth signs people in with OpenID Connect (authorization code, PKCE, state and nonce) and
+// keeps their sessions and tokens on the server; the browser only holds a signed, encrypted
+// reference to its session.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gorilla/sessions"
+	"golang.org/x/oauth2"
+)
+
+const (
+	sessionCookie = "pcs_session"
+	signInCookie  = "pcs_signin"
+
+	// pendingLifetime bounds how long a started sign-in may take to come back.
+	pendingLifetime = 10 * time.Minute
+	// maxPending bounds the sign-ins one browser may have under way (several tabs).
+	maxPending = 5
+)
+
+var (
+	// ErrNotSignedIn means the request carries no valid session.
+	ErrNotSignedIn = errors.New("not signed in")
+	// ErrSignInRequired means the session's tokens can no longer be renewed silently; the person
+	// must sign in again.
+	ErrSignInRequired = errors.New("sign-in required")
+	// ErrSignInState means the callback's state is unknown, expired or already used.
+	ErrSignInState = errors.New("sign-in state unknown, expired or already used")
+)
+
+// ProviderError is an error the sign-in provider sent back to the callback instead of a code
+// (consent missing, the person cancelled, conditional access, ...).
+type ProviderError struct {
+	Code        string // OAuth error, e.g. access_denied
+	Description string // provider's text, e.g. "AADSTS65001: The user or administrator has not consented..."
+}
+
+func (e *ProviderError) Error() string {
+	return fmt.Sprintf("sign-in provider returned %s: %s", e.Code, e.Description)
+}
+
+// User is who is signed in, from the verified ID token.
+type User struct {
+	Subject    string
+	ObjectID   string // Entra ID oid, when present
+	TenantID   string // Entra ID tid, when present
+	Name       string
+	Username   string // preferred_username (the UPN in Entra ID)
+	Email      string
+	AMR        []string // authentication methods; nil when the provider does not say
+	SignedInAt time.Time
+}
+
+// DisplayName is the name to greet the person with.
+func (u User) DisplayName() string {
+	for _, s := range []string{u.Name, u.Username, u.Email, u.Subject} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// MFAMissing reports that the token says how the person signed in and multi-factor
+// authentication is not among the methods. Partner Center refuses such tokens. When the
+// provider does not say (no amr claim), Partner Center decides.
+func (u User) MFAMissing() bool {
+	return u.AMR != nil && !slices.Contains(u.AMR, "mfa")
+}
+
+// storedTokens are the OAuth tokens kept in the server-side session.
+type storedTokens struct {
+	Access  string
+	Refresh string
+	Type    string
+	Expiry  time.Time
+}
+
+type sessionData struct {
+	User   User
+	Tokens storedTokens
+}
+
+type pendingSignIn struct {
+	State    string
+	Verifier string
+	Nonce    string
+	ReturnTo string
+	Created  time.Time
+}
+
+func init() {
+	gob.Register(sessionData{})
+	gob.Register([]pendingSignIn{})
+}
+
+// Config configures a Manager.
+type Config struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	Scopes       []string
+	BasePath     string // targets after sign-in must stay under it
+	Store        sessions.Store
+	HTTPClient   *http.Client // for discovery and the token endpoint; nil = a client with a 30 s timeout
+	// RefreshMargin: access tokens are renewed this long before they expire (Partner Center
+	// guidance is 30 s or more). Default 2 minutes.
+	RefreshMargin   time.Duration
+	SessionLifetime time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Manager runs sign-in, sign-out, sessions and the refreshing token source.
+type Manager struct {
+	cfg   Config
+	log   *slog.Logger
+	locks keyedMutex
+
+	mu       sync.Mutex // guards the discovered provider
+	oauth    *oauth2.Config
+	verifier *oidc.IDTokenVerifier
+}
+
+// New returns a Manager. Discovery happens on first use (and is retried until it succeeds), so
+// the app starts even while the provider is unreachable.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Store == nil {
+		return nil, errors.New("auth: Issuer, ClientID, RedirectURL and Store are required")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.RefreshMargin == 0 {
+		cfg.RefreshMargin = 2 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 8 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if !strings.HasSuffix(cfg.BasePath, "/") {
+		cfg.BasePath += "/"
+	}
+	return &Manager{cfg: cfg, log: cfg.Logger}, nil
+}
+
+func (m *Manager) ctx(ctx context.Context) context.Context {
+	return oidc.ClientContext(ctx, m.cfg.HTTPClient)
+}
+
+// discover fetches the provider's metadata once.
+func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.oauth != nil {
+		return m.oauth, m.verifier, nil
+	}
+	p, err := oidc.NewProvider(m.ctx(ctx), m.cfg.Issuer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w", m.cfg.Issuer, err)
+	}
+	m.oauth = &oauth2.Config{
+		ClientID:     m.cfg.ClientID,
+		ClientSecret: m.cfg.ClientSecret,
+		Endpoint:     p.Endpoint(),
+		RedirectURL:  m.cfg.RedirectURL,
+		Scopes:       m.cfg.Scopes,
+	}
+	m.verifier = p.Verifier(&oidc.Config{ClientID: m.cfg.ClientID, Now: m.cfg.Now})
+	return m.oauth, m.verifier, nil
+}
+
+// Ready reports whether the sign-in provider's discovery document can be had.
+func (m *Manager) Ready(ctx context.Context) error {
+	_, _, err := m.discover(ctx)
+	return err
+}
+
+// SignInOptions adjust one sign-in.
+type SignInOptions struct {
+	LoginHint  string // pre-fills the account (e.g. from the SSO proxy's identity header)
+	RequireMFA bool   // asks the provider to sign in again with multi-factor authentication
+}
+
+// StartSignIn records a pending sign-in server-side and returns the provider URL to send the
+// browser to. returnTo is where the person lands afterwards; anything outside the base path is
+// replaced by the base path.
+func (m *Manager) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o SignInOptions) (string, error) {
+	oc, _, err := m.discover(r.Context())
+	if err != nil {
+		return "", err
+	}
+	p := pendingSignIn{
+		State:    randomString(),
+		Verifier: oauth2.GenerateVerifier(),
+		Nonce:    randomString(),
+		ReturnTo: SafeReturnTo(m.cfg.BasePath, returnTo),
+		Created:  m.cfg.Now(),
+	}
+	s, _ := m.cfg.Store.New(r, signInCookie) // an unreadable cookie just starts afresh
+	pending, _ := s.Values["pending"].([]pendingSignIn)
+	pending = append(m.unexpired(pending), p)
+	if len(pending) > maxPending {
+		pending = pending[len(pending)-maxPending:]
+	}
+	s.Values["pending"] = pending
+	s.Options.MaxAge = int(pendingLifetime / time.Second)
+	if err := s.Save(r, w); err != nil {
+		return "", fmt.Errorf("save pending sign-in: %w", err)
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(p.Verifier), oidc.Nonce(p.Nonce)}
+	if o.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
+	}
+	if o.RequireMFA {
+		// Entra ID honours amr_values=mfa; prompt=login makes every provider ask again.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("amr_values", "mfa"))
+	}
+	return oc.AuthCodeURL(p.State, opts...), nil
+}
+
+func (m *Manager) unexpired(ps []pendingSignIn) []pendingSignIn {
+	now := m.cfg.Now()
+	return slices.DeleteFunc(slices.Clone(ps), func(p pendingSignIn) bool { return now.Sub(p.Created) > pendingLifetime })
+}
+
+// takePending finds and removes the pending sign-in for state, so each state is used once.
+func (m *Manager) takePending(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, bool) {
+	s, err := m.cfg.Store.New(r, signInCookie)
+	if err != nil || s.IsNew || state == "" {
+		return pendingSignIn{}, false
+	}
+	pending, _ := s.Values["pending"].([]pendingSignIn)
+	found, idx := pendingSignIn{}, -1
+	for i, p := range pending {
+		// Compare every entry in constant time so the timing says nothing about the state.
+		if subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) == 1 {
+			found, idx = p, i
+		}
+	}
+	if idx < 0 {
+		return pendingSignIn{}, false
+	}
+	pending = slices.Delete(pending, idx, idx+1)
+	s.Values["pending"] = m.unexpired(pending)
+	if len(pending) == 0 {
+		s.Options.MaxAge = -1
+	}
+	if err := s.Save(r, w); err != nil {
+		m.log.Warn("could not consume pending sign-in", "err", err)
+		return pendingSignIn{}, false
+	}
+	return found, m.cfg.Now().Sub(found.Created) <= pendingLifetime
+}
+
+// FinishSignIn handles the provider's redirect back: it checks the state, exchanges the code with
+// the PKCE verifier, verifies the ID token and its nonce, and starts a new session (a new session
+// id, so an id planted before sign-in is worthless). It returns where to send the person. On a
+// *ProviderError the returned target is still where they were going, for a "try again" link.
+func (m *Manager) FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error) {
+	q := r.URL.Query()
+	p, ok := m.takePending(w, r, q.Get("state"))
+	if !ok {
+		return m.cfg.BasePath, ErrSignInState
+	}
+	if code := q.Get("error"); code != "" {
+		return p.ReturnTo, &ProviderError{Code: code, Description: q.Get("error_description")}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return p.ReturnTo, errors.New("the sign-in provider sent neither a code nor an error")
+	}
+	oc, verifier, err := m.discover(r.Context())
+	if err != nil {
+		return p.ReturnTo, err
+	}
+	ctx := m.ctx(r.Context())
+	tok, err := oc.Exchange(ctx, code, oauth2.VerifierOption(p.Verifier))
+	if err != nil {
+		return p.ReturnTo, fmt.Errorf("exchange code: %w", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return p.ReturnTo, errors.New("the token response has no ID token")
+	}
+	idt, err := verifier.Verify(ctx, rawID)
+	if err != nil {
+		return p.ReturnTo, fmt.Errorf("verify ID token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(p.Nonce)) != 1 {
+		return p.ReturnTo, errors.New("the ID token's nonce does not match this sign-in")
+	}
+	user, err := userFromToken(idt, tok.AccessToken)
+	if err != nil {
+		return p.ReturnTo, err
+	}
+	user.SignedInAt = m.cfg.Now()
+
+	// End any previous session, then start one under a new id.
+	if old, err := m.cfg.Store.New(r, sessionCookie); err == nil && !old.IsNew {
+		old.Options.MaxAge = -1
+		_ = old.Save(r, w)
+	}
+	s, _ := m.cfg.Store.New(r, sessionCookie)
+	s.ID, s.IsNew = "", true
+	s.Values = map[any]any{"data": sessionData{User: user, Tokens: fromOAuth(tok)}}
+	if err := s.Save(r, w); err != nil {
+		return p.ReturnTo, fmt.Errorf("save session: %w", err)
+	}
+	m.log.Info("signed in", "user", user.Username, "oid", user.ObjectID, "tid", user.TenantID)
+	return p.ReturnTo, nil
+}
+
+func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
+	var c struct {
+		Name              string   `json:"name"`
+		PreferredUsername string   `json:"preferred_username"`
+		UPN               string   `json:"upn"`
+		Email             string   `json:"email"`
+		OID               string   `json:"oid"`
+		TID               string   `json:"tid"`
+		AMR               []string `json:"amr"`
+	}
+	if err := idt.Claims(&c); err != nil {
+		return User{}, fmt.Errorf("read ID token claims: %w", err)
+	}
+	u := User{Subject: idt.Subject, ObjectID: c.OID, TenantID: c.TID, Name: c.Name,
+		Username: firstNonEmpty(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR}
+	if u.AMR == nil {
+		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
+		u.AMR = amrFromJWT(accessToken)
+	}
+	return u, nil
+}
+
+// amrFromJWT reads the amr claim of a JWT access token without verifying it: it only decides
+// whether to explain MFA before calling Partner Center, which verifies the token itself.
+func amrFromJWT(token string) []string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	var c struct {
+		AMR []string `json:"amr"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return nil
+	}
+	return c.AMR
+}
+
+func fromOAuth(t *oauth2.Token) storedTokens {
+	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry}
+}
+
+func (t storedTokens) oauth() *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.Access, RefreshToken: t.Refresh, TokenType: t.Type, Expiry: t.Expiry}
+}
+
+// load reads the session from the store (not from a per-request cache, so a token refreshed by
+// another request is seen).
+func (m *Manager) load(r *http.Request) (*sessions.Session, sessionData, error) {
+	s, err := m.cfg.Store.New(r, sessionCookie)
+	if err != nil || s.IsNew {
+		return nil, sessionData{}, ErrNotSignedIn
+	}
+	d, ok := s.Values["data"].(sessionData)
+	if !ok || m.cfg.Now().Sub(d.User.SignedInAt) > m.cfg.SessionLifetime {
+		return nil, sessionData{}, ErrNotSignedIn
+	}
+	return s, d, nil
+}
+
+// CurrentUser returns the signed-in person, or ErrNotSignedIn.
+func (m *Manager) CurrentUser(r *http.Request) (User, error) {
+	_, d, err := m.load(r)
+	return d.User, err
+}
+
+// SignOut ends the server-side session and clears the cookie.
+func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
+	s, err := m.cfg.Store.New(r, sessionCookie)
+	if err != nil || s.IsNew {
+		return nil
+	}
+	s.Options.MaxAge = -1
+	return s.Save(r, w)
+}
+
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

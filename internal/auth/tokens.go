@@ -1,0 +1,106 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenSource returns the access token of the request's session, refreshing it before it expires
+// and storing the rotated refresh token. Its errors wrap ErrNotSignedIn or ErrSignInRequired when
+// the person has to sign in again.
+func (m *Manager) TokenSource(w http.ResponseWriter, r *http.Request) oauth2.TokenSource {
+	return &sessionTokenSource{m: m, w: w, r: r}
+}
+
+type sessionTokenSource struct {
+	m *Manager
+	w http.ResponseWriter
+	r *http.Request
+}
+
+func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
+	m := ts.m
+	s, d, err := m.load(ts.r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Tokens.Expiry.IsZero() || m.cfg.Now().Add(m.cfg.RefreshMargin).Before(d.Tokens.Expiry) {
+		return d.Tokens.oauth(), nil
+	}
+
+	// One refresh at a time per session: a second request waits, then finds the new token.
+	unlock := m.locks.lock(s.ID)
+	defer unlock()
+	if s, d, err = m.load(ts.r); err != nil {
+		return nil, err
+	}
+	if m.cfg.Now().Add(m.cfg.RefreshMargin).Before(d.Tokens.Expiry) {
+		return d.Tokens.oauth(), nil
+	}
+	if d.Tokens.Refresh == "" {
+		return nil, fmt.Errorf("access token expired and no refresh token: %w", ErrSignInRequired)
+	}
+	oc, _, err := m.discover(ts.r.Context())
+	if err != nil {
+		return nil, err
+	}
+	expired := d.Tokens.oauth()
+	expired.AccessToken = "" // force the refresh grant
+	tok, err := oc.TokenSource(m.ctx(ts.r.Context()), expired).Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest) {
+			m.log.Info("refresh refused; sign-in required", "user", d.User.Username, "error", re.ErrorCode, "description", re.ErrorDescription)
+			return nil, fmt.Errorf("refresh token refused (%s %s): %w", re.ErrorCode, re.ErrorDescription, ErrSignInRequired)
+		}
+		return nil, fmt.Errorf("refresh access token: %w", err)
+	}
+	d.Tokens = fromOAuth(tok)
+	if d.Tokens.Refresh == "" {
+		d.Tokens.Refresh = expired.RefreshToken
+	}
+	s.Values["data"] = d
+	if err := s.Save(ts.r, ts.w); err != nil {
+		return nil, fmt.Errorf("store refreshed token: %w", err)
+	}
+	m.log.Debug("access token refreshed", "user", d.User.Username, "expiry", d.Tokens.Expiry)
+	return d.Tokens.oauth(), nil
+}
+
+// keyedMutex hands out one mutex per key, dropping it when nobody holds or waits for it.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*refMutex
+}
+
+type refMutex struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*refMutex{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &refMutex{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,181 @@
+// Package handlers answers the browser: the support profile page, saving it, and the sign-in
+// routes. It turns every outcome, Partner Center failures included, into words a person can act on.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
+
+	"pcsupport/internal/auth"
+	"pcsupport/internal/pcclient"
+	"pcsupport/internal/views"
+)
+
+// ProfileService is what the handlers need of Partner Center.
+type ProfileService interface {
+	GetSupportProfile(ctx context.Context, o pcclient.CallOptions) (pcclient.Profile, error)
+	UpdateSupportProfile(ctx context.Context, o pcclient.CallOptions, p pcclient.Profile) (pcclient.Profile, error)
+}
+
+// Sessions is what the handlers need of sign-in and sessions.
+type Sessions interface {
+	CurrentUser(r *http.Request) (auth.User, error)
+	TokenSource(w http.ResponseWriter, r *http.Request) oauth2.TokenSource
+	StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error)
+	FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error)
+	SignOut(w http.ResponseWriter, r *http.Request) error
+	AddFlash(w http.ResponseWriter, r *http.Request, value []byte) error
+	TakeFlash(w http.ResponseWriter, r *http.Request) []byte
+}
+
+// Assets gives the URL path (relative to the static mount) of an embedded asset.
+type Assets interface {
+	Path(name string) string
+}
+
+// Handlers holds what every handler needs. Build it with New.
+type Handlers struct {
+	profiles ProfileService
+	sessions Sessions
+	basePath string // ends in "/"
+	assets   struct{ css, js, favicon string }
+	devTools string
+	locale   string
+	log      *slog.Logger
+}
+
+// Options configure New.
+type Options struct {
+	Profiles ProfileService
+	Sessions Sessions
+	Assets   Assets
+	BasePath string // the public path prefix, ending in "/"
+	DevTools string // only with --dev: URL of the emulator's fault injection page
+	Logger   *slog.Logger
+}
+
+// New returns the handlers.
+func New(o Options) *Handlers {
+	h := &Handlers{profiles: o.Profiles, sessions: o.Sessions, basePath: o.BasePath, devTools: o.DevTools, locale: "en-US", log: o.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	static := o.BasePath + "static/"
+	h.assets.css = static + o.Assets.Path("app.css")
+	h.assets.js = static + o.Assets.Path("htmx.min.js")
+	h.assets.favicon = static + o.Assets.Path("favicon.svg")
+	return h
+}
+
+// Register adds the routes to g, which is mounted at the base path.
+func (h *Handlers) Register(g *echo.Group) {
+	g.GET("/", h.showProfile, h.requireUser)
+	g.POST("/save", h.saveProfile, h.requireUser)
+	g.GET("/auth/signin", h.signIn)
+	g.GET("/auth/callback", h.callback)
+	g.POST("/auth/signout", h.signOut)
+	g.GET("/auth/signed-out", h.signedOut)
+}
+
+const (
+	userKey = "user"
+	csrfKey = "csrf" // where Echo's CSRF middleware puts the token
+)
+
+// requireUser lets signed-in people through and sends everyone else to sign in, coming back to
+// the page they asked for.
+func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, err := h.sessions.CurrentUser(c.Request())
+		if err != nil {
+			target := c.Request().URL.RequestURI()
+			if c.Request().Method != http.MethodGet {
+				target = h.basePath
+			}
+			return h.redirectToSignIn(c, target, false)
+		}
+		c.Set(userKey, u)
+		return next(c)
+	}
+}
+
+// signInURL starts a sign-in that comes back to returnTo.
+func (h *Handlers) signInURL(returnTo string, mfa bool) string {
+	q := url.Values{"next": {returnTo}}
+	if mfa {
+		q.Set("mfa", "1")
+	}
+	return h.basePath + "auth/signin?" + q.Encode()
+}
+
+func (h *Handlers) redirectToSignIn(c echo.Context, returnTo string, mfa bool) error {
+	to := h.signInURL(returnTo, mfa)
+	if isHTMX(c) {
+		// htmx follows a plain redirect with XHR, which cannot leave for the sign-in provider.
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// isHTMX reports a request made by htmx for a fragment (not a boosted page load).
+func isHTMX(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true"
+}
+
+func currentUser(c echo.Context) auth.User {
+	u, _ := c.Get(userKey).(auth.User)
+	return u
+}
+
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(csrfKey).(string)
+	return t
+}
+
+// page fills what every full page needs.
+func (h *Handlers) page(c echo.Context, title string) views.Page {
+	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, Favicon: h.assets.favicon,
+		CSRFToken: csrfToken(c), DevTools: h.devTools}
+	if u, ok := c.Get(userKey).(auth.User); ok {
+		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
+	}
+	return p
+}
+
+// render writes a component with the status chosen by the handler; rendering into a buffer first
+// means a template error never leaves half a page behind.
+func render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// callOptions are the per-call settings of a Partner Center call made for this request.
+func (h *Handlers) callOptions(c echo.Context, correlationID string) pcclient.CallOptions {
+	return pcclient.CallOptions{
+		Token:         h.sessions.TokenSource(c.Response(), c.Request()),
+		Locale:        h.locale,
+		CorrelationID: correlationID,
+	}
+}
+
+// addSignInAction offers a way to sign in again, coming back to the form.
+func (h *Handlers) addSignInAction(n *views.Notice, mfa bool) {
+	label := "Sign in again"
+	if mfa {
+		label = "Sign in again with multi-factor authentication"
+	}
+	n.Actions = append(n.Actions, views.Action{Label: label, URL: h.signInURL(h.basePath, mfa)})
+}

@@ -1,0 +1,221 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"pcsupport/internal/views"
+)
+
+// contacts are the three support profile fields a person edits.
+type contacts struct {
+	Email, Telephone, Website string
+}
+
+func (c contacts) get(name string) string {
+	switch name {
+	case "email":
+		return c.Email
+	case "telephone":
+		return c.Telephone
+	default:
+		return c.Website
+	}
+}
+
+// fieldSpec describes one input once: its label, input attributes and length limit.
+type fieldSpec struct {
+	name, label, short, typ, autocomplete, inputMode, hint string
+	max                                                    int
+}
+
+var fieldSpecs = []fieldSpec{
+	{"email", "Support email", "Email", "email", "email", "", "One address, such as support@example.com.", 254},
+	{"telephone", "Support telephone", "Telephone", "tel", "tel", "", "Digits with spaces, dashes, dots or brackets; it may start with +, such as +33 1 23 45 67 89.", 32},
+	{"website", "Support website", "Website", "url", "url", "", "A host name such as www.example.com, or a link that starts with https://.", 256},
+}
+
+// profileForm is a submitted form: what was typed and what the page had loaded.
+type profileForm struct {
+	typed  contacts
+	loaded contacts
+	// loadedOK is false when the form carried no readable record of what it loaded (a
+	// hand-made request); then nothing can be "unchanged".
+	loadedOK bool
+}
+
+func parseProfileForm(v url.Values) profileForm {
+	f := profileForm{typed: contacts{
+		Email:     strings.TrimSpace(v.Get("email")),
+		Telephone: strings.TrimSpace(v.Get("telephone")),
+		Website:   strings.TrimSpace(v.Get("website")),
+	}}
+	f.loaded, f.loadedOK = decodeLoaded(v.Get("loaded"))
+	return f
+}
+
+// encodeLoaded records in the form what the page showed, so that a save can tell what the person
+// changed without asking Partner Center. It is not a secret: the values are on the page anyway.
+func encodeLoaded(c contacts) string {
+	b, _ := json.Marshal([3]string{c.Email, c.Telephone, c.Website})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeLoaded(s string) (contacts, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 4096 {
+		return contacts{}, false
+	}
+	var a [3]string
+	if json.Unmarshal(b, &a) != nil {
+		return contacts{}, false
+	}
+	return contacts{a[0], a[1], a[2]}, true
+}
+
+// fieldErrors maps a field name to what is wrong with it, in words.
+type fieldErrors map[string]string
+
+func (c contacts) validate() fieldErrors {
+	errs := fieldErrors{}
+	for _, s := range fieldSpecs {
+		if msg := validateField(s, c.get(s.name)); msg != "" {
+			errs[s.name] = msg
+		}
+	}
+	return errs
+}
+
+func validateField(s fieldSpec, v string) string {
+	switch {
+	case v == "":
+		return s.label + " is required."
+	case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
+		return s.label + " contains characters that are not text. Type it again."
+	case utf8.RuneCountInString(v) > s.max:
+		return s.label + " is too long: at most " + strconv.Itoa(s.max) + " characters."
+	}
+	var ok bool
+	switch s.name {
+	case "email":
+		ok = validEmail(v)
+		if !ok {
+			return "Enter one email address with a domain, such as support@example.com."
+		}
+	case "telephone":
+		ok = validTelephone(v)
+		if !ok {
+			return "Enter a telephone number: digits with spaces, dashes, dots or brackets, and an optional leading +."
+		}
+	case "website":
+		ok = validWebsite(v)
+		if !ok {
+			return "Enter a host name such as www.example.com, or a link that starts with http:// or https://."
+		}
+	}
+	return ""
+}
+
+func validEmail(v string) bool {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Name != "" || a.Address != v || strings.Count(v, "@") != 1 {
+		return false
+	}
+	local, domain, _ := strings.Cut(v, "@")
+	return local != "" && !strings.ContainsAny(local, " \"") && validHostName(domain)
+}
+
+var telephoneChars = regexp.MustCompile(`^\+?[0-9 ().\-]+$`)
+
+func validTelephone(v string) bool {
+	if !telephoneChars.MatchString(v) {
+		return false
+	}
+	digits, depth := 0, 0
+	for _, r := range v {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return false
+			}
+		default:
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+	}
+	return depth == 0 && digits >= 4 && digits <= 15
+}
+
+func validWebsite(v string) bool {
+	if strings.ContainsAny(v, " <>\"'`\\") {
+		return false
+	}
+	raw := v
+	if scheme, _, found := strings.Cut(v, "://"); found {
+		if s := strings.ToLower(scheme); s != "http" && s != "https" {
+			return false
+		}
+	} else {
+		if strings.Contains(v, ":") && !strings.Contains(strings.SplitN(v, "/", 2)[0], ":") {
+			return false
+		}
+		raw = "https://" + v
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	return validHostName(u.Hostname())
+}
+
+// validHostName accepts DNS names with at least one dot, such as www.example.com.
+func validHostName(h string) bool {
+	if len(h) > 253 || !strings.Contains(h, ".") || strings.HasSuffix(h, ".") {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// fields builds the form's inputs from values, marking errors and changes against loaded.
+func fields(values, loaded contacts, errs fieldErrors) []views.Field {
+	out := make([]views.Field, 0, len(fieldSpecs))
+	for _, s := range fieldSpecs {
+		out = append(out, views.Field{
+			Name: s.name, Label: s.label, Type: s.typ, Autocomplete: s.autocomplete, InputMode: s.inputMode,
+			Hint: s.hint, MaxLength: s.max, Value: values.get(s.name), Error: errs[s.name],
+			Changed: values.get(s.name) != loaded.get(s.name),
+		})
+	}
+	return out
+}
+
+// changes lists the fields that differ between before and after, for the success message.
+func changes(before, after contacts) []views.Change {
+	var out []views.Change
+	for _, s := range fieldSpecs {
+		if b, a := before.get(s.name), after.get(s.name); b != a {
+			out = append(out, views.Change{Label: s.short, Before: b, After: a})
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+// Package views renders the app's pages and fragments with templ. Views take view models shaped
+// like the screen, with every message already written; they know nothing of Echo or Partner Center.
+package views
+
+// Page is what every full page needs.
+type Page struct {
+	Title     string // the page's own part of the title; the app name is appended
+	BasePath  string // every link starts with it
+	CSS, JS   string // asset URLs (content-hashed)
+	Favicon   string
+	CSRFToken string
+	User      *User  // nil when signed out
+	DevTools  string // only with --dev: the emulator's control page
+}
+
+// User is the signed-in person, as shown in the header.
+type User struct {
+	Name     string
+	Username string
+	TenantID string
+}
+
+// Field is one input of the form.
+type Field struct {
+	Name         string // form name: email, telephone, website
+	Label        string
+	Type         string // input type
+	Autocomplete string
+	InputMode    string
+	Hint         string
+	Value        string
+	Error        string // empty when valid
+	MaxLength    int
+	Changed      bool // differs from what was loaded
+}
+
+// ErrorID and HintID name the elements the input's aria-describedby points at.
+func (f Field) ErrorID() string { return f.Name + "-error" }
+func (f Field) HintID() string  { return f.Name + "-hint" }
+
+// DescribedBy lists the ids that describe the input.
+func (f Field) DescribedBy() string {
+	ids := f.HintID()
+	if f.Error != "" {
+		ids = f.ErrorID() + " " + ids
+	}
+	return ids
+}
+
+// NoticeKind says how a notice is shown and announced.
+type NoticeKind int
+
+const (
+	NoticeSuccess NoticeKind = iota
+	NoticeInfo
+	NoticeError
+)
+
+// Notice is a message about what just happened.
+type Notice struct {
+	Kind    NoticeKind
+	Title   string
+	Lines   []string
+	Changes []Change
+	Details []Detail // status, Partner Center code, correlation id, ...
+	Actions []Action // what the person can do next, as links
+}
+
+// Change is one field that a save changed.
+type Change struct {
+	Label, Before, After string
+}
+
+// Detail is a labelled fact for support, such as the correlation id.
+type Detail struct {
+	Label, Value string
+}
+
+// ProfileForm is the support profile form and the outcome of the last action on it.
+type ProfileForm struct {
+	Action      string // where the form posts
+	CSRFToken   string
+	Fields      []Field
+	Fingerprint string // of the profile as it was loaded
+	Notice      *Notice
+	// Unavailable is set when the profile could not be loaded: no form is shown, so nobody can
+	// save empty values over the real ones.
+	Unavailable bool
+	ReloadURL   string
+}
+
+// ProfilePage is the main page.
+type ProfilePage struct {
+	Page
+	Form ProfileForm
+}
+
+// Action is a button or link on a message page.
+type Action struct {
+	Label  string
+	URL    string
+	Post   bool // a form POST (with the CSRF token) instead of a link
+}
+
+// MessagePage explains something on a page of its own: signed out, a sign-in error, MFA needed.
+type MessagePage struct {
+	Page
+	Notice  Notice
+	Actions []Action
+}
