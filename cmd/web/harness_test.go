@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// testApp is the whole app in --dev mode, started in-process on a free port.
+type testApp struct {
+	*app
+	url  string // the public URL, ending in "/"
+	logs *syncBuffer
+}
+
+// startApp runs the app as `web --dev` with the given extra flags, on a free port and a temporary
+// data directory, until the test ends.
+func startApp(t testing.TB, extra ...string) *testApp {
+	t.Helper()
+	args := append([]string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "debug"}, extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *app, 1)
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, logs, ready) }()
+	select {
+	case a := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			<-done
+			if t.Failed() {
+				t.Logf("app log:\n%s", logs.String())
+			}
+		})
+		return &testApp{app: a, url: a.cfg.PublicURL.String(), logs: logs}
+	case err := <-done:
+		cancel()
+		t.Fatalf("app did not start: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("app did not start in time\n%s", logs.String())
+	}
+	return nil
+}
+
+// browser is a cookie-keeping HTTP client, as a person's browser would be without JavaScript.
+type browser struct {
+	t      testing.TB
+	client *http.Client
+}
+
+func newBrowser(t testing.TB) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+func (b *browser) get(u string) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	resp, err := b.client.Get(u)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", u, err)
+	}
+	return resp, readDoc(b.t, resp)
+}
+
+func (b *browser) post(u string, form url.Values, headers ...string) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", u, err)
+	}
+	return resp, readDoc(b.t, resp)
+}
+
+func readDoc(t testing.TB, resp *http.Response) *goquery.Document {
+	t.Helper()
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse HTML: %v", err)
+	}
+	return doc
+}
+
+// signIn goes through the real OpenID Connect dance: the app sends the browser to the dev
+// provider, the person picks a persona, the provider sends them back with a code.
+func (b *browser) signIn(app *testApp, persona string) *goquery.Document {
+	b.t.Helper()
+	resp, doc := b.get(app.url)
+	form := doc.Find("form").First()
+	action, ok := form.Attr("action")
+	if !ok || !strings.Contains(resp.Request.URL.String(), app.dev.idpURL) {
+		b.t.Fatalf("expected the dev sign-in page, got %s:\n%s", resp.Request.URL, html(doc))
+	}
+	values := url.Values{"persona": {persona}}
+	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		values.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	target, _ := resp.Request.URL.Parse(action)
+	resp, doc = b.post(target.String(), values)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.String(), app.url) {
+		b.t.Fatalf("after sign-in: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, html(doc))
+	}
+	return doc
+}
+
+// formValues reads the profile form as a browser would submit it.
+func formValues(doc *goquery.Document) url.Values {
+	v := url.Values{}
+	doc.Find("#profile form input").Each(func(_ int, s *goquery.Selection) {
+		v.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	return v
+}
+
+func html(doc *goquery.Document) string {
+	h, _ := doc.Html()
+	return h
+}
+
+func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
