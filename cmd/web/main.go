@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	slog.SetDefault(log) // libraries that log through slog's default (the dev provider's op) land here too
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -1,0 +1,86 @@
+package devidp
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// Client is an application registered with the provider.
+type Client struct {
+	ID     string
+	Secret string // empty for a public client, which then authenticates with PKCE alone
+	// RedirectURIs are matched exactly. The origin of each ("http://127.0.0.1:8080/")
+	// is also accepted as post_logout_redirect_uri.
+	RedirectURIs []string
+}
+
+// client is a Client as op sees it: a web app using the code flow, JWT access tokens, and
+// plain http on loopback.
+type client struct {
+	cfg             Client
+	idTokenLifetime time.Duration
+	loginURL        func(authRequestID string) string
+}
+
+func (c *client) GetID() string          { return c.cfg.ID }
+func (c *client) RedirectURIs() []string { return c.cfg.RedirectURIs }
+
+func (c *client) PostLogoutRedirectURIs() []string {
+	var uris []string
+	for _, redirect := range c.cfg.RedirectURIs {
+		if u, err := url.Parse(redirect); err == nil {
+			uris = append(uris, u.Scheme+"://"+u.Host+"/")
+		}
+	}
+	return uris
+}
+
+func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+
+// AuthMethod is basic, yet op checks the secret wherever it is sent, so client_secret_post
+// works too (golang.org/x/oauth2 may use either).
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.cfg.Secret == "" {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+
+func (c *client) LoginURL(authRequestID string) string { return c.loginURL(authRequestID) }
+func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenLifetime }
+
+// DevMode allows http redirect URIs, which loopback development needs.
+func (c *client) DevMode() bool { return true }
+
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(scopes []string) []string { return scopes }
+}
+
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(scopes []string) []string { return scopes }
+}
+
+// IsScopeAllowed admits resource scopes such as https://api.partnercenter.microsoft.com/user_impersonation
+// beside the standard ones op knows.
+func (c *client) IsScopeAllowed(scope string) bool {
+	_, _, ok := resourceScope(scope)
+	return ok
+}
+
+// IDTokenUserinfoClaimsAssertion puts name, preferred_username and email in the ID token even
+// though an access token is issued too, as Entra ID does.
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+
+func (c *client) ClockSkew() time.Duration { return 0 }
