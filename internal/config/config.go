@@ -122,7 +122,11 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.SetOutput(usage)
 	fs.BoolVar(&dev, "dev", false, "run on the embedded development sign-in provider and Partner Center emulator; needs no other setting")
 	for _, s := range r.settings() {
-		fs.StringVar(s.dest, s.flag, "", fmt.Sprintf("%s (env %s)", s.help, s.env))
+		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
+		if s.def != "" {
+			help = fmt.Sprintf("%s (env %s, default %s)", s.help, s.env, s.def)
+		}
+		fs.StringVar(s.dest, s.flag, "", help)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "Usage: web [flags]\n\nPartner Center support profile admin. Every flag can also be set by the environment variable named after it.\n\n")
