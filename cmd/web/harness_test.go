@@ -97,26 +97,36 @@ func readDoc(t testing.TB, resp *http.Response) *goquery.Document {
 	return doc
 }
 
-// signIn goes through the real OpenID Connect dance: the app sends the browser to the dev
-// provider, the person picks a persona, the provider sends them back with a code.
+// signIn goes through the real OpenID Connect dance from the app's home page.
 func (b *browser) signIn(app *testApp, persona string) *goquery.Document {
 	b.t.Helper()
-	resp, doc := b.get(app.url)
+	_, doc := b.signInAt(app, app.url, persona)
+	return doc
+}
+
+// signInAt opens start signed out: the app sends the browser to the dev provider, the person
+// picks a persona, the provider sends them back with a code, and the app sends them on.
+func (b *browser) signInAt(app *testApp, start, persona string) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	resp, doc := b.get(start)
 	form := doc.Find("form").First()
 	action, ok := form.Attr("action")
-	if !ok || !strings.Contains(resp.Request.URL.String(), app.dev.idpURL) {
+	if !ok || !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
 		b.t.Fatalf("expected the dev sign-in page, got %s:\n%s", resp.Request.URL, html(doc))
 	}
 	values := url.Values{"persona": {persona}}
+	if persona == "cancel" {
+		values = url.Values{"cancel": {"cancel"}}
+	}
 	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
 		values.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
 	})
 	target, _ := resp.Request.URL.Parse(action)
 	resp, doc = b.post(target.String(), values)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.String(), app.url) {
+	if !strings.HasPrefix(resp.Request.URL.String(), app.url) {
 		b.t.Fatalf("after sign-in: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, html(doc))
 	}
-	return doc
+	return resp, doc
 }
 
 // formValues reads the profile form as a browser would submit it.

@@ -86,10 +86,11 @@ func (u User) MFAMissing() bool {
 
 // storedTokens are the OAuth tokens kept in the server-side session.
 type storedTokens struct {
-	Access  string
-	Refresh string
-	Type    string
-	Expiry  time.Time
+	Access   string
+	Refresh  string
+	Type     string
+	Expiry   time.Time
+	Obtained time.Time
 }
 
 type sessionData struct {
@@ -325,7 +326,7 @@ func (m *Manager) FinishSignIn(w http.ResponseWriter, r *http.Request) (string, 
 	}
 	s, _ := m.cfg.Store.New(r, sessionCookie)
 	s.ID, s.IsNew = "", true
-	s.Values = map[any]any{"data": sessionData{User: user, Tokens: fromOAuth(tok)}}
+	s.Values = map[any]any{"data": sessionData{User: user, Tokens: fromOAuth(tok, m.cfg.Now())}}
 	if err := s.Save(r, w); err != nil {
 		return p.ReturnTo, fmt.Errorf("save session: %w", err)
 	}
@@ -375,8 +376,20 @@ func amrFromJWT(token string) []string {
 	return c.AMR
 }
 
-func fromOAuth(t *oauth2.Token) storedTokens {
-	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry}
+func fromOAuth(t *oauth2.Token, now time.Time) storedTokens {
+	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry, Obtained: now}
+}
+
+// fresh reports whether the access token can still be used without a refresh: it is renewed
+// RefreshMargin before expiry, or after three quarters of its life for short-lived tokens.
+func (t storedTokens) fresh(now time.Time, margin time.Duration) bool {
+	if t.Expiry.IsZero() {
+		return true
+	}
+	if life := t.Expiry.Sub(t.Obtained); life > 0 && life/4 < margin {
+		margin = life / 4
+	}
+	return now.Add(margin).Before(t.Expiry)
 }
 
 func (t storedTokens) oauth() *oauth2.Token {

@@ -28,7 +28,7 @@ func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.Tokens.Expiry.IsZero() || m.cfg.Now().Add(m.cfg.RefreshMargin).Before(d.Tokens.Expiry) {
+	if d.Tokens.fresh(m.cfg.Now(), m.cfg.RefreshMargin) {
 		return d.Tokens.oauth(), nil
 	}
 
@@ -38,7 +38,7 @@ func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
 	if s, d, err = m.load(ts.r); err != nil {
 		return nil, err
 	}
-	if m.cfg.Now().Add(m.cfg.RefreshMargin).Before(d.Tokens.Expiry) {
+	if d.Tokens.fresh(m.cfg.Now(), m.cfg.RefreshMargin) {
 		return d.Tokens.oauth(), nil
 	}
 	if d.Tokens.Refresh == "" {
@@ -59,7 +59,7 @@ func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
 		}
 		return nil, fmt.Errorf("refresh access token: %w", err)
 	}
-	d.Tokens = fromOAuth(tok)
+	d.Tokens = fromOAuth(tok, m.cfg.Now())
 	if d.Tokens.Refresh == "" {
 		d.Tokens.Refresh = expired.RefreshToken
 	}
