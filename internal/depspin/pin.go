@@ -12,7 +12,7 @@ import (
 	_ "github.com/gorilla/sessions"
 	_ "github.com/labstack/echo/v4"
 	_ "github.com/labstack/echo/v4/middleware"
-	_ "github.com/zitadel/oidc/v3/pkg/op"
 	_ "github.com/zitadel/oidc/v3/pkg/oidc"
+	_ "github.com/zitadel/oidc/v3/pkg/op"
 	_ "golang.org/x/oauth2"
 )

@@ -15,7 +15,7 @@ import (
 // explanation is what a person is told about a failed Partner Center call: the one place where
 // upstream failures become words and statuses.
 type explanation struct {
-	status  int    // the status this app answers with
+	status  int // the status this app answers with
 	notice  views.Notice
 	field   string // the form field Partner Center refused, if it named one
 	signIn  bool   // the person must sign in again

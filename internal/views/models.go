@@ -97,9 +97,9 @@ type ProfilePage struct {
 
 // Action is a button or link on a message page.
 type Action struct {
-	Label  string
-	URL    string
-	Post   bool // a form POST (with the CSRF token) instead of a link
+	Label string
+	URL   string
+	Post  bool // a form POST (with the CSRF token) instead of a link
 }
 
 // MessagePage explains something on a page of its own: signed out, a sign-in error, MFA needed.
