@@ -1,5 +1,4 @@
 # Build: docker build -t pcsupport .
-# The build stage runs the same command as scripts/build-binary, which CI runs (no Docker engine there).
 FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
