@@ -1,0 +1,195 @@
+package pcclient
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Profile is the support profile. Email, Telephone, Website are the three fields people edit;
+// every other member of the resource (profileType, links, attributes, anything unknown) is kept
+// as it came, in order to be sent back unchanged on PUT: the service replaces the whole resource.
+//
+// Profile is not comparable with ==; compare the three fields.
+type Profile struct {
+	Email, Telephone, Website string
+
+	// extra holds the other top-level members as raw JSON under their original names, in the
+	// order they came.
+	extra []member
+}
+
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// NewProfile returns a fresh profile, shaped like one Partner Center returns.
+func NewProfile(email, telephone, website string) Profile {
+	return Profile{
+		Email:     email,
+		Telephone: telephone,
+		Website:   website,
+		extra: []member{
+			{name: "profileType", value: json.RawMessage(`"support_profile"`)},
+			{name: "attributes", value: json.RawMessage(`{"objectType":"PartnerSupportProfile"}`)},
+		},
+	}
+}
+
+// WithContacts returns a copy with the three contact fields replaced and everything else kept.
+func (p Profile) WithContacts(email, telephone, website string) Profile {
+	q := p
+	q.extra = append([]member(nil), p.extra...) // the copy must not share the slice it may grow
+	q.Email, q.Telephone, q.Website = email, telephone, website
+	return q
+}
+
+// Extra returns a kept member by name: the exact name first, else the first one whose name
+// matches case-insensitively (the documented PUT body is PascalCase).
+func (p Profile) Extra(name string) (json.RawMessage, bool) {
+	i := p.find(name)
+	if i < 0 {
+		for j, m := range p.extra {
+			if strings.EqualFold(m.name, name) {
+				i = j
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return nil, false
+	}
+	return append(json.RawMessage(nil), p.extra[i].value...), true
+}
+
+func (p Profile) find(name string) int {
+	for i, m := range p.extra {
+		if m.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// MarshalJSON writes the three contact fields in camelCase, then the kept members as they came.
+func (p Profile) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range [...]struct{ name, value string }{
+		{"email", p.Email}, {"telephone", p.Telephone}, {"website", p.Website},
+	} {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, f.name)
+		b.WriteByte(':')
+		writeJSONString(&b, f.value)
+	}
+	for _, m := range p.extra {
+		b.WriteByte(',')
+		writeJSONString(&b, m.name)
+		b.WriteByte(':')
+		if len(m.value) == 0 {
+			b.WriteString("null")
+		} else {
+			b.Write(m.value)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// writeJSONString writes s as a JSON string without HTML escaping, so "&" in a URL stays "&".
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)       // a string always encodes; writes to a bytes.Buffer never fail
+	b.Truncate(b.Len() - 1) // Encode appends a newline
+}
+
+// UnmarshalJSON reads a profile object. Member names are matched case-insensitively, as the
+// service does, and one leading UTF-8 BOM is tolerated. (json.Unmarshal checks the syntax before
+// calling this method and rejects a BOM; call p.UnmarshalJSON directly on a raw body.)
+func (p *Profile) UnmarshalJSON(b []byte) error {
+	return p.decode(bytes.TrimPrefix(b, utf8BOM))
+}
+
+// decode reads a JSON object member by member, so the kept members stay in their order.
+func (p *Profile) decode(b []byte) error {
+	if !json.Valid(b) {
+		// Unmarshal into nothing only to get json's precise syntax error.
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return fmt.Errorf("decode profile: %w", err)
+		}
+		return errors.New("decode profile: invalid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("decode profile: not a JSON object")
+	}
+	var out Profile
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("decode profile: %w", err)
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("decode profile: member %q: %w", name, err)
+		}
+		var field *string
+		switch {
+		case strings.EqualFold(name, "email"):
+			field = &out.Email
+		case strings.EqualFold(name, "telephone"):
+			field = &out.Telephone
+		case strings.EqualFold(name, "website"):
+			field = &out.Website
+		}
+		if field == nil {
+			out.keep(name, raw)
+			continue
+		}
+		if *field, err = contactValue(raw); err != nil {
+			return fmt.Errorf("decode profile: member %q: %w", name, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fmt.Errorf("decode profile: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("decode profile: data after the object")
+	}
+	*p = out
+	return nil
+}
+
+// keep stores a member; a repeated name replaces the earlier value, as json does.
+func (p *Profile) keep(name string, raw json.RawMessage) {
+	if i := p.find(name); i >= 0 {
+		p.extra[i].value = raw
+		return
+	}
+	p.extra = append(p.extra, member{name: name, value: raw})
+}
+
+// contactValue accepts a string, null (empty) or a number (a phone number sent bare).
+func contactValue(raw json.RawMessage) (string, error) {
+	switch {
+	case bytes.Equal(raw, []byte("null")):
+		return "", nil
+	case len(raw) > 0 && raw[0] == '"':
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw), nil
+	}
+	return "", errors.New("not a string")
+}
