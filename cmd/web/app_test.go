@@ -257,3 +257,35 @@ func TestHealthzAndStaticAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInRenewsTheSessionID(t *testing.T) {
+	app := startApp(t)
+	b := newBrowser(t)
+	b.signIn(app, "admin")
+	u, _ := url.Parse(app.url)
+	cookie := func() string {
+		for _, c := range b.client.Jar.Cookies(u) {
+			if c.Name == "pcs_session" {
+				return c.Value
+			}
+		}
+		return ""
+	}
+	first := cookie()
+	b.signInAt(app, app.url+"auth/signin", "sales")
+	second := cookie()
+	if first == "" || second == "" || first == second {
+		t.Fatalf("session cookie not renewed at sign-in: %q -> %q", first, second)
+	}
+	replay := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, app.url, nil)
+	req.AddCookie(&http.Cookie{Name: "pcs_session", Value: first})
+	resp, err := replay.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the session from before the new sign-in still works: %d", resp.StatusCode)
+	}
+}

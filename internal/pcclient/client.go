@@ -213,7 +213,14 @@ func (c *Client) UpdateSupportProfile(ctx context.Context, o CallOptions, p Prof
 	if err != nil {
 		return Profile{}, fmt.Errorf("%s: encode profile: %w", opUpdate, err)
 	}
-	return c.call(ctx, http.MethodPut, opUpdate, o, body)
+	stored, err := c.call(ctx, http.MethodPut, opUpdate, o, body)
+	var pe *Error
+	if errors.As(err, &pe) && pe.Kind == KindBadResponse && isSuccess(pe.Status) && errors.Is(pe.Err, errEmptyBody) {
+		// Some gateways and stand-ins answer a PUT with 204 or an empty 200: the update was
+		// accepted, so what was sent is what is stored.
+		return p, nil
+	}
+	return stored, err
 }
 
 // call runs the attempts of one call under one deadline, with the same identifiers throughout so

@@ -915,3 +915,15 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+func TestUpdateAcceptsAnEmptySuccess(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusNoContent} {
+		srv, _ := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
+		c := newTestClient(t, srv.URL, nil)
+		sent := NewProfile("a@b.example", "4255550100", "www.b.example")
+		got, err := c.UpdateSupportProfile(context.Background(), CallOptions{Token: staticToken(testToken)}, sent)
+		if err != nil || got.Telephone != "4255550100" {
+			t.Errorf("PUT answered %d with no body: %+v, %v", status, got, err)
+		}
+	}
+}
