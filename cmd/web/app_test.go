@@ -98,14 +98,7 @@ func TestSessionCookieAndSignOut(t *testing.T) {
 	if resp.Request.URL.Path != "/auth/signed-out" || !strings.Contains(text(doc.Find("main")), "signed out") {
 		t.Fatalf("after sign-out: %s %q", resp.Request.URL, text(doc.Find("main")))
 	}
-	replay := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest(http.MethodGet, app.url, nil)
-	req.AddCookie(&http.Cookie{Name: "pcs_session", Value: session.Value})
-	r2, err := replay.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2.Body.Close()
+	r2 := withSessionCookie(t, app, session.Value)
 	if r2.StatusCode != http.StatusSeeOther || !strings.Contains(r2.Header.Get("Location"), "auth/signin") {
 		t.Errorf("old session cookie after sign-out: %d %s", r2.StatusCode, r2.Header.Get("Location"))
 	}
@@ -113,8 +106,7 @@ func TestSessionCookieAndSignOut(t *testing.T) {
 
 func TestSessionCookieAttributes(t *testing.T) {
 	app := startApp(t)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(app.url + "auth/signin")
+	resp, err := noRedirect(nil).Get(app.url + "auth/signin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +143,7 @@ func TestCallbackErrorsAreExplained(t *testing.T) {
 	}
 
 	// Consent missing, as Entra ID reports it: the state is real, the answer an error.
-	noRedirect := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	r, _ := noRedirect.Get(app.url + "auth/signin")
+	r, _ := noRedirect(b.client.Jar).Get(app.url + "auth/signin")
 	r.Body.Close()
 	loc, _ := url.Parse(r.Header.Get("Location"))
 	resp, doc = b.get(app.url + "auth/callback?" + url.Values{"state": {loc.Query().Get("state")}, "error": {"invalid_client"},
@@ -277,15 +268,26 @@ func TestSignInRenewsTheSessionID(t *testing.T) {
 	if first == "" || second == "" || first == second {
 		t.Fatalf("session cookie not renewed at sign-in: %q -> %q", first, second)
 	}
-	replay := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp := withSessionCookie(t, app, first)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the session from before the new sign-in still works: %d", resp.StatusCode)
+	}
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+func noRedirect(jar http.CookieJar) *http.Client {
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// withSessionCookie opens the app from a fresh client carrying only the given session cookie.
+func withSessionCookie(t *testing.T, app *testApp, value string) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, app.url, nil)
-	req.AddCookie(&http.Cookie{Name: "pcs_session", Value: first})
-	resp, err := replay.Do(req)
+	req.AddCookie(&http.Cookie{Name: "pcs_session", Value: value})
+	resp, err := noRedirect(nil).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("the session from before the new sign-in still works: %d", resp.StatusCode)
-	}
+	return resp
 }
