@@ -266,7 +266,7 @@ func (m *Manager) takePending(w http.ResponseWriter, r *http.Request, state stri
 	}
 	pending = slices.Delete(pending, idx, idx+1)
 	s.Values["pending"] = m.unexpired(pending)
-	if len(pending) == 0 {
+	if _, kept := s.Values["kept"]; len(pending) == 0 && !kept {
 		s.Options.MaxAge = -1
 	}
 	if err := s.Save(r, w); err != nil {

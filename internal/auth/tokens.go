@@ -23,34 +23,50 @@ type sessionTokenSource struct {
 }
 
 func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
-	m := ts.m
-	s, d, err := m.load(ts.r)
+	return ts.m.token(ts.w, ts.r, "")
+}
+
+// RefreshAfterRejection renews the session's access token when it is still the one an API just
+// refused (a 401), so that one silent refresh and retry can follow. A token already replaced by
+// another request is kept.
+func (m *Manager) RefreshAfterRejection(w http.ResponseWriter, r *http.Request, rejected string) error {
+	_, err := m.token(w, r, rejected)
+	return err
+}
+
+// token returns a usable access token, refreshing it when it is about to expire or when it is
+// the rejected one.
+func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string) (*oauth2.Token, error) {
+	usable := func(t storedTokens) bool {
+		return t.fresh(m.cfg.Now(), m.cfg.RefreshMargin) && (rejected == "" || t.Access != rejected)
+	}
+	s, d, err := m.load(r)
 	if err != nil {
 		return nil, err
 	}
-	if d.Tokens.fresh(m.cfg.Now(), m.cfg.RefreshMargin) {
+	if usable(d.Tokens) {
 		return d.Tokens.oauth(), nil
 	}
 
 	// One refresh at a time per session: a second request waits, then finds the new token.
 	unlock := m.locks.lock(s.ID)
 	defer unlock()
-	if s, d, err = m.load(ts.r); err != nil {
+	if s, d, err = m.load(r); err != nil {
 		return nil, err
 	}
-	if d.Tokens.fresh(m.cfg.Now(), m.cfg.RefreshMargin) {
+	if usable(d.Tokens) {
 		return d.Tokens.oauth(), nil
 	}
 	if d.Tokens.Refresh == "" {
 		return nil, fmt.Errorf("access token expired and no refresh token: %w", ErrSignInRequired)
 	}
-	oc, _, err := m.discover(ts.r.Context())
+	oc, _, err := m.discover(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	expired := d.Tokens.oauth()
 	expired.AccessToken = "" // force the refresh grant
-	tok, err := oc.TokenSource(m.ctx(ts.r.Context()), expired).Token()
+	tok, err := oc.TokenSource(m.ctx(r.Context()), expired).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest) {
@@ -64,7 +80,7 @@ func (ts *sessionTokenSource) Token() (*oauth2.Token, error) {
 		d.Tokens.Refresh = expired.RefreshToken
 	}
 	s.Values["data"] = d
-	if err := s.Save(ts.r, ts.w); err != nil {
+	if err := s.Save(r, w); err != nil {
 		return nil, fmt.Errorf("store refreshed token: %w", err)
 	}
 	m.log.Debug("access token refreshed", "user", d.User.Username, "expiry", d.Tokens.Expiry)
