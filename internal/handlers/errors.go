@@ -44,9 +44,9 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		n.Lines = []string{"Nothing was saved. Try again; if it keeps happening, tell whoever runs this app."}
 	}
 	if status >= 500 {
-		h.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		h.logger(c).Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	} else {
-		h.log.Info("request refused", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+		h.logger(c).Info("request refused", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
 	}
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Retarget", "#alerts")
@@ -56,7 +56,7 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	}
 	if err := render(c, status, views.MessagePageView(views.MessagePage{Page: h.page(c, n.Title), Notice: n,
 		Actions: []views.Action{{Label: "Go to the support profile", URL: h.basePath}}})); err != nil {
-		h.log.Error("render error page", "err", err)
+		h.logger(c).Error("render error page", "err", err)
 		_ = c.String(status, n.Title)
 	}
 }

@@ -179,3 +179,12 @@ func (h *Handlers) addSignInAction(n *views.Notice, mfa bool) {
 	}
 	n.Actions = append(n.Actions, views.Action{Label: label, URL: h.signInURL(h.basePath, mfa)})
 }
+
+// logger is the handlers' logger with the request id (set by the request-id middleware), so that
+// every record of one request can be found together.
+func (h *Handlers) logger(c echo.Context) *slog.Logger {
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		return h.log.With("request_id", id)
+	}
+	return h.log
+}

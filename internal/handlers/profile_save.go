@@ -50,7 +50,7 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 	}
 
 	before, after := contactsOf(current), contactsOf(saved)
-	h.log.Info("support profile saved", "user", user.Username, "oid", user.ObjectID, "tid", user.TenantID, "correlation_id", correlationID)
+	h.logger(c).Info("support profile saved", "user", user.Username, "oid", user.ObjectID, "tid", user.TenantID, "correlation_id", correlationID)
 	n := views.Notice{Kind: views.NoticeSuccess, Title: "Saved.", Changes: changes(before, after)}
 	if len(n.Changes) == 0 {
 		n.Lines = []string{"Partner Center already had these values."}
@@ -60,7 +60,7 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 	if !isHTMX(c) {
 		b, _ := json.Marshal(n)
 		if err := h.sessions.AddFlash(c.Response(), c.Request(), b); err != nil {
-			h.log.Warn("could not keep the saved message", "err", err)
+			h.logger(c).Warn("could not keep the saved message", "err", err)
 		}
 		return c.Redirect(http.StatusSeeOther, h.basePath)
 	}
@@ -70,7 +70,7 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 
 func (h *Handlers) respondUpstreamError(c echo.Context, f profileForm, err error, correlationID, step string) error {
 	ex := explain(err, correlationID)
-	h.log.Warn("save support profile failed", "step", step, "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
+	h.logger(c).Warn("save support profile failed", "step", step, "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
 	if ex.retryIn > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
 	}

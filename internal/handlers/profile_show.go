@@ -19,7 +19,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	p, err := h.profiles.GetSupportProfile(c.Request().Context(), h.callOptions(c, correlationID))
 	if err != nil {
 		ex := explain(err, correlationID)
-		h.log.Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
+		h.logger(c).Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
 		if ex.signIn {
 			return h.redirectToSignIn(c, c.Request().URL.RequestURI(), ex.mfa)
 		}

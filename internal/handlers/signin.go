@@ -16,7 +16,7 @@ func (h *Handlers) signIn(c echo.Context) error {
 	q := c.QueryParams()
 	to, err := h.sessions.StartSignIn(c.Response(), c.Request(), q.Get("next"), auth.SignInOptions{RequireMFA: q.Get("mfa") == "1"})
 	if err != nil {
-		h.log.Error("start sign-in", "err", err)
+		h.logger(c).Error("start sign-in", "err", err)
 		return h.messagePage(c, http.StatusServiceUnavailable, "Sign-in is not available", views.Notice{Kind: views.NoticeError,
 			Title: "The sign-in service cannot be reached right now.",
 			Lines: []string{"This is usually temporary. Try again in a minute."}},
@@ -35,15 +35,15 @@ func (h *Handlers) callback(c echo.Context) error {
 	var pe *auth.ProviderError
 	switch {
 	case errors.As(err, &pe):
-		h.log.Info("sign-in refused by the provider", "error", pe.Code, "description", pe.Description)
+		h.logger(c).Info("sign-in refused by the provider", "error", pe.Code, "description", pe.Description)
 		return h.messagePage(c, http.StatusForbidden, "Sign-in did not complete", providerNotice(pe), retry)
 	case errors.Is(err, auth.ErrSignInState):
-		h.log.Info("sign-in callback with an unknown, expired or used state")
+		h.logger(c).Info("sign-in callback with an unknown, expired or used state")
 		return h.messagePage(c, http.StatusBadRequest, "Sign-in link expired", views.Notice{Kind: views.NoticeError,
 			Title: "This sign-in has expired or was already used.",
 			Lines: []string{"Sign-in has to be finished within 10 minutes, once. Start again."}}, retry)
 	default:
-		h.log.Error("sign-in callback failed", "err", err)
+		h.logger(c).Error("sign-in callback failed", "err", err)
 		return h.messagePage(c, http.StatusBadGateway, "Sign-in did not complete", views.Notice{Kind: views.NoticeError,
 			Title: "Sign-in could not be completed.",
 			Lines: []string{"The answer from the sign-in service could not be checked. Try again; if it keeps happening, tell whoever runs this app."}}, retry)
@@ -83,7 +83,7 @@ func providerNotice(pe *auth.ProviderError) views.Notice {
 // signOut ends the session on the server.
 func (h *Handlers) signOut(c echo.Context) error {
 	if err := h.sessions.SignOut(c.Response(), c.Request()); err != nil {
-		h.log.Warn("sign-out", "err", err)
+		h.logger(c).Warn("sign-out", "err", err)
 	}
 	return c.Redirect(http.StatusSeeOther, h.basePath+"auth/signed-out")
 }
