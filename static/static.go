@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-//go:embed app.css htmx.min.js favicon.svg
+//go:embed app.css app.js htmx.min.js favicon.svg
 var files embed.FS
 
 // hashLen is how many hex characters of the SHA-256 of a file go into its served name.

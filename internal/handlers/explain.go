@@ -24,8 +24,9 @@ type explanation struct {
 }
 
 // explain turns an error from a Partner Center call into an explanation. correlationID is the one
-// this app sent, shown when Partner Center did not answer at all.
-func explain(err error, correlationID string) explanation {
+// this app sent, shown when Partner Center did not answer at all. step says which call failed:
+// after a PUT that got no clear answer the change may or may not have been stored.
+func explain(err error, correlationID, step string) explanation {
 	if errors.Is(err, auth.ErrSignInRequired) || errors.Is(err, auth.ErrNotSignedIn) {
 		return explanation{status: http.StatusUnauthorized, signIn: true, notice: views.Notice{Kind: views.NoticeError,
 			Title: "Your sign-in has expired.",
@@ -84,11 +85,18 @@ func explain(err error, correlationID string) explanation {
 		n.Lines = []string{"The app tried several times. This is usually temporary: try again in a few minutes. Nothing was saved."}
 		if pe.Status == 0 {
 			e.status = http.StatusGatewayTimeout
+			n.Title = "Partner Center did not answer in time, or the connection to it failed."
+		}
+		if step == stepUpdate {
+			n.Lines = []string{"Partner Center may or may not have stored your change. Open the page again in a few minutes to see the current values; press Save to try again (a repeated save is recognised and not applied twice)."}
 		}
 	case pcclient.KindBadResponse:
 		e.status = http.StatusBadGateway
 		n.Title = "Partner Center sent an answer this app could not read."
-		n.Lines = []string{"It may or may not have saved your change: reload the page to check, then try again if needed."}
+		n.Lines = []string{"Nothing was saved. Try again in a few minutes."}
+		if step == stepUpdate {
+			n.Lines = []string{"Partner Center may or may not have stored your change. Open the page again to see the current values, then try again if needed."}
+		}
 	default:
 		e.status = http.StatusBadGateway
 		n.Title = "Partner Center answered with an unexpected error."
@@ -106,7 +114,7 @@ func details(pe *pcclient.Error, correlationID string) []views.Detail {
 	if pe.Code != "" {
 		d = append(d, views.Detail{Label: "Partner Center code", Value: pe.Code})
 	}
-	d = append(d, views.Detail{Label: "Correlation id", Value: firstOf(pe.CorrelationID, correlationID)})
+	d = append(d, views.Detail{Label: "Correlation id", Value: firstOf(pe.CorrelationID, correlationID), Copy: true})
 	if pe.RequestID != "" {
 		d = append(d, views.Detail{Label: "Request id", Value: pe.RequestID})
 	}

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/keyedlock"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/views"
 )
@@ -33,6 +35,9 @@ type Sessions interface {
 	SignOut(w http.ResponseWriter, r *http.Request) error
 	AddFlash(w http.ResponseWriter, r *http.Request, value []byte) error
 	TakeFlash(w http.ResponseWriter, r *http.Request) []byte
+	RefreshAfterRejection(w http.ResponseWriter, r *http.Request, rejectedAccessToken string) error
+	KeepFormValues(w http.ResponseWriter, r *http.Request, v url.Values) error
+	TakeKeptFormValues(w http.ResponseWriter, r *http.Request) url.Values
 }
 
 // Assets gives the URL path (relative to the static mount) of an embedded asset.
@@ -45,10 +50,14 @@ type Handlers struct {
 	profiles ProfileService
 	sessions Sessions
 	basePath string // ends in "/"
-	assets   struct{ css, js, favicon string }
+	assets   struct{ css, js, appJS, favicon string }
 	devTools string
 	locale   string
 	log      *slog.Logger
+	audit    *slog.Logger
+
+	tenantLocks keyedlock.Locks // one save at a time per partner tenant: check, then PUT
+	submissions submissions
 }
 
 // Options configure New.
@@ -59,6 +68,7 @@ type Options struct {
 	BasePath string // the public path prefix, ending in "/"
 	DevTools string // only with --dev: URL of the emulator's fault injection page
 	Logger   *slog.Logger
+	Audit    *slog.Logger // where the save audit trail goes; default: Logger
 }
 
 // New returns the handlers.
@@ -67,9 +77,14 @@ func New(o Options) *Handlers {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.audit = o.Audit
+	if h.audit == nil {
+		h.audit = h.log
+	}
 	static := o.BasePath + "static/"
 	h.assets.css = static + o.Assets.Path("app.css")
 	h.assets.js = static + o.Assets.Path("htmx.min.js")
+	h.assets.appJS = static + o.Assets.Path("app.js")
 	h.assets.favicon = static + o.Assets.Path("favicon.svg")
 	return h
 }
@@ -95,6 +110,12 @@ func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, err := h.sessions.CurrentUser(c.Request())
 		if err != nil {
+			if c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/save") {
+				// The session ended while the person was editing: keep what they typed.
+				if perr := c.Request().ParseForm(); perr == nil {
+					return h.keepAndSignIn(c, parseProfileForm(c.Request().PostForm))
+				}
+			}
 			target := c.Request().URL.RequestURI()
 			if c.Request().Method != http.MethodGet {
 				target = h.basePath
@@ -143,7 +164,7 @@ func csrfToken(c echo.Context) string {
 
 // page fills what every full page needs.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
-	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, Favicon: h.assets.favicon,
+	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, AppJS: h.assets.appJS, Favicon: h.assets.favicon,
 		CSRFToken: csrfToken(c), DevTools: h.devTools}
 	if u, ok := c.Get(userKey).(auth.User); ok {
 		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
@@ -183,8 +204,16 @@ func (h *Handlers) addSignInAction(n *views.Notice, mfa bool) {
 // logger is the handlers' logger with the request id (set by the request-id middleware), so that
 // every record of one request can be found together.
 func (h *Handlers) logger(c echo.Context) *slog.Logger {
+	return withRequestID(c, h.log)
+}
+
+func (h *Handlers) auditLog(c echo.Context) *slog.Logger {
+	return withRequestID(c, h.audit)
+}
+
+func withRequestID(c echo.Context, l *slog.Logger) *slog.Logger {
 	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
-		return h.log.With("request_id", id)
+		return l.With("request_id", id)
 	}
-	return h.log
+	return l
 }

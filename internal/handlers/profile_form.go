@@ -19,6 +19,17 @@ type contacts struct {
 	Email, Telephone, Website string
 }
 
+func (c *contacts) set(name, v string) {
+	switch name {
+	case "email":
+		c.Email = v
+	case "telephone":
+		c.Telephone = v
+	default:
+		c.Website = v
+	}
+}
+
 func (c contacts) get(name string) string {
 	switch name {
 	case "email":
@@ -49,6 +60,8 @@ type profileForm struct {
 	// loadedOK is false when the form carried no readable record of what it loaded (a
 	// hand-made request); then nothing can be "unchanged".
 	loadedOK bool
+	// submission identifies the rendering of the form that was sent (see submissions).
+	submission string
 }
 
 func parseProfileForm(v url.Values) profileForm {
@@ -58,6 +71,10 @@ func parseProfileForm(v url.Values) profileForm {
 		Website:   strings.TrimSpace(v.Get("website")),
 	}}
 	f.loaded, f.loadedOK = decodeLoaded(v.Get("loaded"))
+	f.submission = v.Get("submission")
+	if !validSubmissionID(f.submission) {
+		f.submission = newSubmissionID()
+	}
 	return f
 }
 

@@ -6,7 +6,8 @@ package views
 type Page struct {
 	Title     string // the page's own part of the title; the app name is appended
 	BasePath  string // every link starts with it
-	CSS, JS   string // asset URLs (content-hashed)
+	CSS, JS   string // asset URLs (content-hashed): the stylesheet and htmx
+	AppJS     string // the app's own small script
 	Favicon   string
 	CSRFToken string
 	User      *User  // nil when signed out
@@ -74,6 +75,7 @@ type Change struct {
 // Detail is a labelled fact for support, such as the correlation id.
 type Detail struct {
 	Label, Value string
+	Copy         bool // offer a copy button (shown only where JavaScript runs)
 }
 
 // ProfileForm is the support profile form and the outcome of the last action on it.
@@ -82,7 +84,9 @@ type ProfileForm struct {
 	CSRFToken   string
 	Fields      []Field
 	Fingerprint string // of the profile as it was loaded
+	Submission  string // identifies this rendering of the form, so a repeated submission is recognised
 	Notice      *Notice
+	Conflict    *Conflict // set when someone else changed the profile since it was loaded
 	// Unavailable is set when the profile could not be loaded: no form is shown, so nobody can
 	// save empty values over the real ones.
 	Unavailable bool
@@ -107,4 +111,18 @@ type MessagePage struct {
 	Page
 	Notice  Notice
 	Actions []Action
+}
+
+// Conflict shows, field by field, what the person loaded, what Partner Center has now and what
+// they typed, when someone else saved in between.
+type Conflict struct {
+	Rows          []ConflictRow
+	StartAgainURL string
+}
+
+// ConflictRow is one field of a conflict.
+type ConflictRow struct {
+	Label, Loaded, Current, Typed string
+	Theirs                        bool // someone else changed this field
+	Mine                          bool // the person changed this field
 }
