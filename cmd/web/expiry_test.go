@@ -1,0 +1,105 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"pcsupport/internal/devidp"
+)
+
+// The refresh token is refused mid-edit (expired by inactivity, MFA expired, revoked): the typed
+// values are kept, htmx is told to go and sign in, and after signing in the form shows them
+// again with a line saying so; nothing is saved without a click.
+func TestRefusedRefreshKeepsTypedValuesAcrossSignIn(t *testing.T) {
+	app := startApp(t, "--dev-token-lifetime", "4s")
+	b := newBrowser(t)
+	form := formValues(b.signIn(app, "admin"))
+	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
+	form.Set("telephone", "+41 44 668 18 00")
+	form.Set("website", "https://help.contoso-partner.example")
+
+	app.dev.idp.RevokeRefreshTokens(devidp.Personas()[0].ObjectID)
+	time.Sleep(3500 * time.Millisecond) // the access token now needs a refresh, which is refused
+	resp, _ := b.post(app.url+"save", form, "HX-Request", "true")
+	to := resp.Header.Get("HX-Redirect")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(to, "auth/signin") {
+		t.Fatalf("save with a refused refresh: %d, HX-Redirect %q", resp.StatusCode, to)
+	}
+	if strings.Contains(to, "telephone") || strings.Contains(to, "41") {
+		t.Errorf("typed values leaked into a URL: %s", to)
+	}
+
+	next, _ := url.Parse(app.url)
+	target, _ := next.Parse(to)
+	resp, doc := b.signInAt(app, target.String(), "admin")
+	if resp.Request.URL.String() != app.url {
+		t.Fatalf("after sign-in landed on %s", resp.Request.URL)
+	}
+	if got := text(doc.Find(`#notice[role="status"]`)); !strings.Contains(got, "Your values are back") {
+		t.Errorf("no line saying the values are back: %q", got)
+	}
+	for name, want := range map[string]string{"telephone": "+41 44 668 18 00", "website": "https://help.contoso-partner.example"} {
+		if got := doc.Find(`input[name="` + name + `"]`).AttrOr("value", ""); got != want {
+			t.Errorf("%s restored as %q, want %q", name, got, want)
+		}
+	}
+	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != oldTel {
+		t.Errorf("saved without a click: %q", tel)
+	}
+
+	// The restored form saves normally, and the values are given back only once.
+	resp, frag := b.post(app.url+"save", formValues(doc), "HX-Request", "true")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(text(frag.Find("#notice")), "Saved") {
+		t.Errorf("saving the restored form: %d %q", resp.StatusCode, text(frag.Find("#notice")))
+	}
+	if _, doc = b.get(app.url); strings.Contains(text(doc.Find("main")), "Your values are back") {
+		t.Error("the kept values came back a second time")
+	}
+}
+
+// The session ended (signed out elsewhere, expired) while the form was open, without JavaScript:
+// the plain POST keeps the values and leads through sign-in back to the form.
+func TestEndedSessionKeepsTypedValuesWithoutJavaScript(t *testing.T) {
+	app := startApp(t)
+	b := newBrowser(t)
+	form := formValues(b.signIn(app, "admin"))
+	form.Set("email", "helpdesk@contoso-partner.example")
+
+	// End the session the way "sign out" in another tab does.
+	other := &browser{t: t, client: b.client}
+	_, doc := other.get(app.url)
+	other.post(app.url+"auth/signout", url.Values{"_csrf": {doc.Find(`header input[name="_csrf"]`).AttrOr("value", "")}})
+
+	resp, doc := b.post(app.url+"save", form) // follows the redirects to the sign-in page
+	if !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
+		t.Fatalf("POST with an ended session went to %s", resp.Request.URL)
+	}
+	_ = doc
+	resp, doc = b.signInAt(app, resp.Request.URL.String(), "admin")
+	if got := doc.Find(`input[name="email"]`).AttrOr("value", ""); got != "helpdesk@contoso-partner.example" {
+		t.Errorf("email after signing in again = %q", got)
+	}
+	if email, _, _ := app.dev.emu.Profile(devidp.TenantID); email == "helpdesk@contoso-partner.example" {
+		t.Error("saved without a click")
+	}
+}
+
+// Another person signing in on the same browser does not get the first person's typed values.
+func TestKeptValuesAreOnlyForTheirOwner(t *testing.T) {
+	app := startApp(t, "--dev-token-lifetime", "4s")
+	b := newBrowser(t)
+	form := formValues(b.signIn(app, "admin"))
+	form.Set("telephone", "+49 30 1234567")
+	app.dev.idp.RevokeRefreshTokens(devidp.Personas()[0].ObjectID)
+	time.Sleep(3500 * time.Millisecond)
+	resp, _ := b.post(app.url+"save", form, "HX-Request", "true")
+	base, _ := url.Parse(app.url)
+	target, _ := base.Parse(resp.Header.Get("HX-Redirect"))
+	_, doc := b.signInAt(app, target.String(), "sales")
+	if got := doc.Find(`input[name="telephone"]`).AttrOr("value", ""); got == "+49 30 1234567" {
+		t.Error("another person got the kept values")
+	}
+}
