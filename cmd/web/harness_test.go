@@ -26,7 +26,12 @@ type testApp struct {
 // data directory, until the test ends.
 func startApp(t testing.TB, extra ...string) *testApp {
 	t.Helper()
-	args := append([]string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "debug"}, extra...)
+	return runApp(t, append([]string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "debug"}, extra...)...)
+}
+
+// runApp runs the app with exactly these flags (production mode unless --dev is among them).
+func runApp(t testing.TB, args ...string) *testApp {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *app, 1)
 	done := make(chan error, 1)

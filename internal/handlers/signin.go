@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/views"
@@ -44,7 +45,11 @@ func (h *Handlers) callback(c echo.Context) error {
 			Lines: []string{"Sign-in has to be finished within 10 minutes, once. Start again."}}, retry)
 	default:
 		h.logger(c).Error("sign-in callback failed", "err", err)
-		return h.messagePage(c, http.StatusBadGateway, "Sign-in did not complete", views.Notice{Kind: views.NoticeError,
+		status := http.StatusBadGateway
+		if errors.As(err, new(*oauth2.RetrieveError)) {
+			status = http.StatusBadRequest // the provider refused the code: used, expired or not ours
+		}
+		return h.messagePage(c, status, "Sign-in did not complete", views.Notice{Kind: views.NoticeError,
 			Title: "Sign-in could not be completed.",
 			Lines: []string{"The answer from the sign-in service could not be checked. Try again; if it keeps happening, tell whoever runs this app."}}, retry)
 	}
