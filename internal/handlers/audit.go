@@ -40,6 +40,7 @@ func (a *audit) write(outcome string, appStatus, upstreamStatus int, code string
 		return
 	}
 	a.written = true
+	a.h.noteSaveOutcome(outcome)
 	u := currentUser(a.c)
 	attrs := []slog.Attr{
 		slog.String("audit", "support_profile_save"),

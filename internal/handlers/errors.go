@@ -17,32 +17,27 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, n := http.StatusInternalServerError, views.Notice{Kind: views.NoticeError}
+	status, key := http.StatusInternalServerError, "error.internal"
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		status = he.Code
 	}
 	switch {
 	case isCSRFError(err):
-		n.Title = "This form has expired or did not come from this app."
-		n.Lines = []string{"Nothing was saved. Reload the page, then make your change again."}
+		key = "error.csrf"
 	case status == http.StatusNotFound:
-		n.Title = "There is no page here."
-		n.Lines = []string{"The link may be old. Go to the support profile page."}
+		key = "error.notFound"
 	case status == http.StatusMethodNotAllowed:
-		n.Title = "This page cannot be used that way."
-		n.Lines = []string{"Go to the support profile page."}
+		key = "error.method"
 	case status == http.StatusRequestEntityTooLarge:
-		n.Title = "What was sent is too large."
-		n.Lines = []string{"Nothing was saved. The fields are short: check that nothing was pasted by mistake, then try again."}
+		key = "error.tooLarge"
 	case status >= 400 && status < 500:
-		n.Title = "The request could not be understood."
-		n.Lines = []string{"Nothing was saved. Reload the page and try again."}
+		key = "error.badRequest"
 	default:
 		status = http.StatusInternalServerError
-		n.Title = "Something went wrong in this app."
-		n.Lines = []string{"Nothing was saved. Try again; if it keeps happening, tell whoever runs this app."}
 	}
+	l := h.loc(c)
+	n := errorNotice(l, key+".title", key+".line")
 	if status >= 500 {
 		h.logger(c).Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	} else {
@@ -55,7 +50,7 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		return
 	}
 	if err := render(c, status, views.MessagePageView(views.MessagePage{Page: h.page(c, n.Title), Notice: n,
-		Actions: []views.Action{{Label: "Go to the support profile", URL: h.basePath}}})); err != nil {
+		Actions: []views.Action{{Label: l.T("action.goToProfile"), URL: h.basePath}}})); err != nil {
 		h.logger(c).Error("render error page", "err", err)
 		_ = c.String(status, n.Title)
 	}

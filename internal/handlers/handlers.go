@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/i18n"
 	"pcsupport/internal/keyedlock"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/views"
@@ -52,12 +53,15 @@ type Handlers struct {
 	basePath string // ends in "/"
 	assets   struct{ css, js, appJS, favicon string }
 	devTools string
-	locale   string
+	portal   string
+	secure   bool // cookies set here are Secure (the public URL is https)
+	catalog  *i18n.Catalog
 	log      *slog.Logger
 	audit    *slog.Logger
 
 	tenantLocks keyedlock.Locks // one save at a time per partner tenant: check, then PUT
 	submissions submissions
+	observeSave SaveObserver // nil: saves are not counted
 }
 
 // Options configure New.
@@ -67,17 +71,23 @@ type Options struct {
 	Assets   Assets
 	BasePath string // the public path prefix, ending in "/"
 	DevTools string // only with --dev: URL of the emulator's fault injection page
+	Portal   string // Partner Center's own page for the same settings, linked from every page
+	Secure   bool   // the public URL is https: cookies set by the handlers are Secure
 	Logger   *slog.Logger
 	Audit    *slog.Logger // where the save audit trail goes; default: Logger
+	// ObserveSave, optional, is told the outcome of every save attempt (cmd/web counts them).
+	ObserveSave SaveObserver
 }
 
 // New returns the handlers.
 func New(o Options) *Handlers {
-	h := &Handlers{profiles: o.Profiles, sessions: o.Sessions, basePath: o.BasePath, devTools: o.DevTools, locale: "en-US", log: o.Logger}
+	h := &Handlers{profiles: o.Profiles, sessions: o.Sessions, basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
+		catalog: i18n.Default(), log: o.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	h.audit = o.Audit
+	h.observeSave = o.ObserveSave
 	if h.audit == nil {
 		h.audit = h.log
 	}
@@ -91,6 +101,8 @@ func New(o Options) *Handlers {
 
 // Register adds the routes to g, which is mounted at the base path.
 func (h *Handlers) Register(g *echo.Group) {
+	g.Use(h.localize)
+	g.GET("/lang", h.switchLanguage)
 	g.GET("/", h.showProfile, h.requireUser)
 	g.POST("/save", h.saveProfile, h.requireUser)
 	g.GET("/auth/signin", h.signIn)
@@ -165,7 +177,7 @@ func csrfToken(c echo.Context) string {
 // page fills what every full page needs.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, AppJS: h.assets.appJS, Favicon: h.assets.favicon,
-		CSRFToken: csrfToken(c), DevTools: h.devTools}
+		CSRFToken: csrfToken(c), DevTools: h.devTools, Portal: h.portal, Languages: h.languageLinks(c)}
 	if u, ok := c.Get(userKey).(auth.User); ok {
 		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
 	}
@@ -187,18 +199,18 @@ func render(c echo.Context, status int, comp templ.Component) error {
 func (h *Handlers) callOptions(c echo.Context, correlationID string) pcclient.CallOptions {
 	return pcclient.CallOptions{
 		Token:         h.sessions.TokenSource(c.Response(), c.Request()),
-		Locale:        h.locale,
+		Locale:        h.loc(c).PCLocale,
 		CorrelationID: correlationID,
 	}
 }
 
 // addSignInAction offers a way to sign in again, coming back to the form.
-func (h *Handlers) addSignInAction(n *views.Notice, mfa bool) {
-	label := "Sign in again"
+func (h *Handlers) addSignInAction(c echo.Context, n *views.Notice, mfa bool) {
+	label := "action.signInAgain"
 	if mfa {
-		label = "Sign in again with multi-factor authentication"
+		label = "action.signInAgainMFA"
 	}
-	n.Actions = append(n.Actions, views.Action{Label: label, URL: h.signInURL(h.basePath, mfa)})
+	n.Actions = append(n.Actions, views.Action{Label: h.loc(c).T(label), URL: h.signInURL(h.basePath, mfa)})
 }
 
 // logger is the handlers' logger with the request id (set by the request-id middleware), so that

@@ -6,11 +6,11 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"pcsupport/internal/i18n"
 	"pcsupport/internal/views"
 )
 
@@ -41,17 +41,21 @@ func (c contacts) get(name string) string {
 	}
 }
 
-// fieldSpec describes one input once: its label, input attributes and length limit.
+// fieldSpec describes one input once: its input attributes and length limit. Its words are the
+// catalogue messages field.<name>.label, .short and .hint.
 type fieldSpec struct {
-	name, label, short, typ, autocomplete, inputMode, hint string
-	max                                                    int
+	name, typ, autocomplete, inputMode string
+	max                                int
 }
 
 var fieldSpecs = []fieldSpec{
-	{"email", "Support email", "Email", "email", "email", "", "One address, such as support@example.com.", 254},
-	{"telephone", "Support telephone", "Telephone", "tel", "tel", "", "Digits with spaces, dashes, dots or brackets; it may start with +, such as +33 1 23 45 67 89.", 32},
-	{"website", "Support website", "Website", "url", "url", "", "A host name such as www.example.com, or a link that starts with https://.", 256},
+	{"email", "email", "email", "", 254},
+	{"telephone", "tel", "tel", "", 32},
+	{"website", "url", "url", "", 256},
 }
+
+func (s fieldSpec) label(l *i18n.Localizer) string { return l.T("field." + s.name + ".label") }
+func (s fieldSpec) short(l *i18n.Localizer) string { return l.T("field." + s.name + ".short") }
 
 // profileForm is a submitted form: what was typed and what the page had loaded.
 type profileForm struct {
@@ -97,47 +101,44 @@ func decodeLoaded(s string) (contacts, bool) {
 	return contacts{a[0], a[1], a[2]}, true
 }
 
-// fieldErrors maps a field name to what is wrong with it, in words.
-type fieldErrors map[string]string
+// problem is what is wrong with a value: a catalogue message and its arguments, put into words
+// in the person's language when the form is shown.
+type problem struct {
+	id   string
+	args []any
+}
+
+func (p problem) in(l *i18n.Localizer, s fieldSpec) string {
+	return l.T(p.id, append([]any{"Field", s.label(l)}, p.args...)...)
+}
+
+// fieldErrors maps a field name to what is wrong with it.
+type fieldErrors map[string]problem
 
 func (c contacts) validate() fieldErrors {
 	errs := fieldErrors{}
 	for _, s := range fieldSpecs {
-		if msg := validateField(s, c.get(s.name)); msg != "" {
-			errs[s.name] = msg
+		if p, bad := validateField(s, c.get(s.name)); bad {
+			errs[s.name] = p
 		}
 	}
 	return errs
 }
 
-func validateField(s fieldSpec, v string) string {
+func validateField(s fieldSpec, v string) (problem, bool) {
 	switch {
 	case v == "":
-		return s.label + " is required."
+		return problem{id: "valid.required"}, true
 	case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
-		return s.label + " contains characters that are not text. Type it again."
+		return problem{id: "valid.notText"}, true
 	case utf8.RuneCountInString(v) > s.max:
-		return s.label + " is too long: at most " + strconv.Itoa(s.max) + " characters."
+		return problem{id: "valid.tooLong", args: []any{"Max", s.max}}, true
 	}
-	var ok bool
-	switch s.name {
-	case "email":
-		ok = validEmail(v)
-		if !ok {
-			return "Enter one email address with a domain, such as support@example.com."
-		}
-	case "telephone":
-		ok = validTelephone(v)
-		if !ok {
-			return "Enter a telephone number: digits with spaces, dashes, dots or brackets, and an optional leading +."
-		}
-	case "website":
-		ok = validWebsite(v)
-		if !ok {
-			return "Enter a host name such as www.example.com, or a link that starts with http:// or https://."
-		}
+	valid := map[string]func(string) bool{"email": validEmail, "telephone": validTelephone, "website": validWebsite}[s.name]
+	if !valid(v) {
+		return problem{id: "valid." + s.name}, true
 	}
-	return ""
+	return problem{}, false
 }
 
 func validEmail(v string) bool {
@@ -214,24 +215,28 @@ func validHostName(h string) bool {
 }
 
 // fields builds the form's inputs from values, marking errors and changes against loaded.
-func fields(values, loaded contacts, errs fieldErrors) []views.Field {
+func fields(l *i18n.Localizer, values, loaded contacts, errs fieldErrors) []views.Field {
 	out := make([]views.Field, 0, len(fieldSpecs))
 	for _, s := range fieldSpecs {
-		out = append(out, views.Field{
-			Name: s.name, Label: s.label, Type: s.typ, Autocomplete: s.autocomplete, InputMode: s.inputMode,
-			Hint: s.hint, MaxLength: s.max, Value: values.get(s.name), Error: errs[s.name],
+		f := views.Field{
+			Name: s.name, Label: s.label(l), Type: s.typ, Autocomplete: s.autocomplete, InputMode: s.inputMode,
+			Hint: l.T("field." + s.name + ".hint"), MaxLength: s.max, Value: values.get(s.name),
 			Changed: values.get(s.name) != loaded.get(s.name),
-		})
+		}
+		if p, bad := errs[s.name]; bad {
+			f.Error = p.in(l, s)
+		}
+		out = append(out, f)
 	}
 	return out
 }
 
 // changes lists the fields that differ between before and after, for the success message.
-func changes(before, after contacts) []views.Change {
+func changes(l *i18n.Localizer, before, after contacts) []views.Change {
 	var out []views.Change
 	for _, s := range fieldSpecs {
 		if b, a := before.get(s.name), after.get(s.name); b != a {
-			out = append(out, views.Change{Label: s.short, Before: b, After: a})
+			out = append(out, views.Change{Label: s.short(l), Before: b, After: a})
 		}
 	}
 	return out

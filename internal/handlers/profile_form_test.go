@@ -5,7 +5,23 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"pcsupport/internal/i18n"
 )
+
+// english is the message for a field in error, in English ("" when the field is valid).
+func english(errs fieldErrors, field string) string {
+	p, bad := errs[field]
+	if !bad {
+		return ""
+	}
+	for _, s := range fieldSpecs {
+		if s.name == field {
+			return p.in(i18n.Default().Get("en"), s)
+		}
+	}
+	return ""
+}
 
 func TestValidateField(t *testing.T) {
 	valid := contacts{Email: "support@contoso.example", Telephone: "4255555555", Website: "www.contoso.example"}
@@ -65,7 +81,7 @@ func TestValidateField(t *testing.T) {
 				c.Website = tt.value
 			}
 			errs := c.validate()
-			got := errs[tt.field]
+			got := english(errs, tt.field)
 			if tt.wantErr == "" && got != "" {
 				t.Fatalf("%q refused: %s", tt.value, got)
 			}
@@ -97,7 +113,7 @@ func TestParseProfileFormTrimsAndReadsLoaded(t *testing.T) {
 }
 
 func TestChangesNamesWhatChanged(t *testing.T) {
-	got := changes(contacts{"a@b.example", "4255555555", "www.b.example"}, contacts{"a@b.example", "+33 1 23 45 67 89", "www.b.example"})
+	got := changes(i18n.Default().Get("en"), contacts{"a@b.example", "4255555555", "www.b.example"}, contacts{"a@b.example", "+33 1 23 45 67 89", "www.b.example"})
 	if len(got) != 1 || got[0].Label != "Telephone" || got[0].Before != "4255555555" || got[0].After != "+33 1 23 45 67 89" {
 		t.Fatalf("changes = %+v", got)
 	}
@@ -119,7 +135,7 @@ func FuzzProfileForm(f *testing.F) {
 		errs := form.typed.validate()
 		for _, s := range fieldSpecs {
 			val := form.typed.get(s.name)
-			if errs[s.name] != "" {
+			if _, bad := errs[s.name]; bad {
 				continue
 			}
 			if !utf8.ValidString(val) || utf8.RuneCountInString(val) > s.max || val == "" {
@@ -129,6 +145,6 @@ func FuzzProfileForm(f *testing.F) {
 				t.Fatalf("website accepted %q", val)
 			}
 		}
-		_ = fields(form.typed, form.loaded, errs)
+		_ = fields(i18n.Default().Get("fr"), form.typed, form.loaded, errs)
 	})
 }

@@ -24,10 +24,11 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 	}
 	f := parseProfileForm(c.Request().PostForm)
 	a := h.newAudit(c, f)
+	l := h.loc(c)
 
 	if errs := f.typed.validate(); len(errs) > 0 {
 		a.record("invalid", http.StatusUnprocessableEntity, nil)
-		n := views.Notice{Kind: views.NoticeError, Title: "Some values need a correction.", Lines: []string{"Nothing was saved. Correct the fields marked below, then save again."}}
+		n := views.Notice{Kind: views.NoticeError, Title: l.T("save.invalid.title"), Lines: []string{l.T("save.invalid.line")}}
 		return h.respondForm(c, http.StatusUnprocessableEntity, f, errs, &n)
 	}
 	if currentUser(c).MFAMissing() {
@@ -40,7 +41,7 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 	}
 	if f.loadedOK && f.typed == f.loaded {
 		a.record("unchanged", http.StatusOK, nil)
-		n := views.Notice{Kind: views.NoticeInfo, Title: "Nothing to save.", Lines: []string{"The values are the same as the ones loaded from Partner Center."}}
+		n := views.Notice{Kind: views.NoticeInfo, Title: l.T("save.nothing.title"), Lines: []string{l.T("save.nothing.line")}}
 		return h.respondForm(c, http.StatusOK, f, nil, &n)
 	}
 
@@ -66,6 +67,7 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 // interleave their check and their PUT. It returns the success notice, or nil after it has
 // answered the request itself (conflict, failure).
 func (h *Handlers) save(c echo.Context, f profileForm, a *audit) (*views.Notice, contacts, error) {
+	l := h.loc(c)
 	unlock, err := h.tenantLocks.Lock(c.Request().Context(), currentUser(c).TenantID)
 	if err != nil {
 		return nil, contacts{}, err
@@ -88,7 +90,7 @@ func (h *Handlers) save(c echo.Context, f profileForm, a *audit) (*views.Notice,
 	}
 	if before == f.typed {
 		a.record("already_current", http.StatusOK, nil)
-		n := views.Notice{Kind: views.NoticeInfo, Title: "Nothing to save.", Lines: []string{"Partner Center already has these values."}}
+		n := views.Notice{Kind: views.NoticeInfo, Title: l.T("save.nothing.title"), Lines: []string{l.T("save.current.line")}}
 		f.loaded = before
 		return nil, contacts{}, h.respondForm(c, http.StatusOK, f, nil, &n)
 	}
@@ -103,8 +105,8 @@ func (h *Handlers) save(c echo.Context, f profileForm, a *audit) (*views.Notice,
 	}
 	after := contactsOf(stored)
 	a.record("saved", http.StatusOK, &after)
-	n := views.Notice{Kind: views.NoticeSuccess, Title: "Saved.", Changes: changes(before, after),
-		Lines: []string{"Partner Center now shows your customers the new details."}}
+	n := views.Notice{Kind: views.NoticeSuccess, Title: l.T("save.saved.title"), Changes: changes(l, before, after),
+		Lines: []string{l.T("save.saved.line")}}
 	return &n, after, nil
 }
 
@@ -144,6 +146,7 @@ func (h *Handlers) respondSaved(c echo.Context, f profileForm, after contacts, n
 // form now holds the person's own changes on top of the current values, so saving it never
 // reverts a field only the colleague changed.
 func (h *Handlers) respondConflict(c echo.Context, f profileForm, current contacts) error {
+	l := h.loc(c)
 	conflict := &views.Conflict{StartAgainURL: h.basePath}
 	var merged contacts
 	for _, s := range fieldSpecs {
@@ -155,15 +158,12 @@ func (h *Handlers) respondConflict(c echo.Context, f profileForm, current contac
 		}
 		merged.set(s.name, value)
 		if loaded != now || mine {
-			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short, Loaded: loaded, Current: now, Typed: typed,
+			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short(l), Loaded: loaded, Current: now, Typed: typed,
 				Theirs: loaded != now, Mine: mine})
 		}
 	}
-	n := views.Notice{Kind: views.NoticeError, Title: "Someone else changed the support profile since you opened this page.",
-		Lines: []string{
-			"Nothing was saved. Compare the values below.",
-			"To keep your changes, check the form (it now holds your changes on top of the current values) and save again. Or take the current values and start again.",
-		}}
+	n := views.Notice{Kind: views.NoticeError, Title: l.T("save.conflict.title"),
+		Lines: []string{l.T("save.conflict.line1"), l.T("save.conflict.line2")}}
 	f.typed, f.loaded, f.submission = merged, current, newSubmissionID()
 	form := h.form(c, f.typed, f.loaded, nil)
 	form.Submission, form.Notice, form.Conflict = f.submission, &n, conflict
@@ -182,7 +182,7 @@ func (h *Handlers) respondUpstreamError(c echo.Context, f profileForm, err error
 		a.record("sign_in_required", http.StatusUnauthorized, nil)
 		return h.keepAndSignIn(c, f)
 	}
-	ex := explain(err, correlationID, step)
+	ex := explain(h.loc(c), err, correlationID, step)
 	status, code := 0, ""
 	if pe != nil {
 		status, code = pe.Status, pe.Code
@@ -197,12 +197,12 @@ func (h *Handlers) respondUpstreamError(c echo.Context, f profileForm, err error
 	}
 	var errs fieldErrors
 	if ex.field != "" {
-		errs = fieldErrors{ex.field: "Partner Center did not accept this value."}
+		errs = fieldErrors{ex.field: problem{id: "valid.refusedByPC"}}
 	}
 	if ex.signIn {
-		h.addSignInAction(&ex.notice, ex.mfa)
+		h.addSignInAction(c, &ex.notice, ex.mfa)
 	}
-	ex.notice.Lines = append(ex.notice.Lines, "Your values are still in the form: press Save to try again.")
+	ex.notice.Lines = append(ex.notice.Lines, h.loc(c).T("save.keepValues"))
 	return h.respondForm(c, ex.status, f, errs, &ex.notice)
 }
 
@@ -238,7 +238,7 @@ func (h *Handlers) renderForm(c echo.Context, status int, form views.ProfileForm
 	if isHTMX(c) {
 		return render(c, status, views.ProfileFormView(form))
 	}
-	title := "Support profile"
+	title := h.loc(c).T("profile.title")
 	if form.Notice != nil {
 		title = form.Notice.Title
 	}

@@ -22,7 +22,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		return h.profiles.GetSupportProfile(c.Request().Context(), o)
 	})
 	if err != nil {
-		ex := explain(err, opts.CorrelationID, stepGet)
+		ex := explain(h.loc(c), err, opts.CorrelationID, stepGet)
 		h.logger(c).Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", opts.CorrelationID, "err", err)
 		if ex.signIn {
 			return h.redirectToSignIn(c, c.Request().URL.RequestURI(), ex.mfa)
@@ -31,8 +31,8 @@ func (h *Handlers) showProfile(c echo.Context) error {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
 		}
 		// No form: an empty form could be saved over the real values.
-		ex.notice.Title = "The support profile could not be loaded. " + ex.notice.Title
-		vm := views.ProfilePage{Page: h.page(c, "Could not load the support profile"), Form: views.ProfileForm{
+		ex.notice.Title = h.loc(c).T("load.failed") + " " + ex.notice.Title
+		vm := views.ProfilePage{Page: h.page(c, h.loc(c).T("load.failedTitle")), Form: views.ProfileForm{
 			Notice: &ex.notice, Unavailable: true, ReloadURL: c.Request().URL.RequestURI()}}
 		return render(c, ex.status, views.ProfilePageView(vm))
 	}
@@ -43,15 +43,14 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		// What they typed before signing in again; it was loaded from the values of that time,
 		// so a colleague's change in between is still caught as a conflict on save.
 		form = h.form(c, kept.typed, kept.loaded, nil)
-		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: "Your values are back in the form.",
-			Lines: []string{"You had to sign in again, so nothing was saved. Check the values and press Save."}}
+		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: h.loc(c).T("kept.title"), Lines: []string{h.loc(c).T("kept.line")}}
 	} else if flash := h.sessions.TakeFlash(c.Response(), c.Request()); flash != nil {
 		var n views.Notice
 		if json.Unmarshal(flash, &n) == nil {
 			form.Notice = &n
 		}
 	}
-	title := "Support profile"
+	title := h.loc(c).T("profile.title")
 	if form.Notice != nil {
 		title = form.Notice.Title
 	}
@@ -80,7 +79,7 @@ func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldError
 	return views.ProfileForm{
 		Action:      h.basePath + "save",
 		CSRFToken:   csrfToken(c),
-		Fields:      fields(values, loaded, errs),
+		Fields:      fields(h.loc(c), values, loaded, errs),
 		Fingerprint: encodeLoaded(loaded),
 		Submission:  newSubmissionID(),
 	}
@@ -93,15 +92,10 @@ func contactsOf(p pcclient.Profile) contacts {
 // mfaPage explains, before any Partner Center call, that the token lacks multi-factor
 // authentication, which Partner Center requires.
 func (h *Handlers) mfaPage(c echo.Context) error {
-	vm := views.MessagePage{Page: h.page(c, "Multi-factor authentication needed"),
-		Notice: views.Notice{Kind: views.NoticeError,
-			Title: "Partner Center requires multi-factor authentication.",
-			Lines: []string{
-				"You signed in without multi-factor authentication (MFA), and Partner Center refuses every request made that way.",
-				"Sign in again and complete the MFA step (for example approve the sign-in in the Authenticator app). If you are never asked for it, ask your administrator to set up MFA for your account.",
-			}},
-		Actions: []views.Action{{Label: "Sign in again with multi-factor authentication",
-			URL: h.signInURL(h.basePath, true)}},
+	l := h.loc(c)
+	vm := views.MessagePage{Page: h.page(c, l.T("mfa.page")),
+		Notice:  views.Notice{Kind: views.NoticeError, Title: l.T("mfa.title"), Lines: []string{l.T("mfa.line1"), l.T("mfa.line2")}},
+		Actions: []views.Action{{Label: l.T("action.signInAgainMFA"), URL: h.signInURL(h.basePath, true)}},
 	}
 	return render(c, http.StatusForbidden, views.MessagePageView(vm))
 }

@@ -12,6 +12,14 @@ type Page struct {
 	CSRFToken string
 	User      *User  // nil when signed out
 	DevTools  string // only with --dev: the emulator's control page
+	Languages []LanguageLink
+	Portal    string // Partner Center's own page for these settings
+}
+
+// LanguageLink switches the page to another language.
+type LanguageLink struct {
+	Code, Name, URL string
+	Current         bool
 }
 
 // User is the signed-in person, as shown in the header.
@@ -33,6 +41,16 @@ type Field struct {
 	Error        string // empty when valid
 	MaxLength    int
 	Changed      bool // differs from what was loaded
+}
+
+// focusTarget is the field keyboard focus goes to after a save: the first one in error.
+func (f ProfileForm) focusTarget() string {
+	for _, fld := range f.Fields {
+		if fld.Error != "" {
+			return fld.Name
+		}
+	}
+	return ""
 }
 
 // ErrorID and HintID name the elements the input's aria-describedby points at.
