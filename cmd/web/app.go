@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
+	"pcsupport/internal/metrics"
 	"pcsupport/internal/pcclient"
 	"pcsupport/static"
 )
@@ -21,9 +21,12 @@ import (
 // app is the wired application.
 type app struct {
 	cfg     *config.Config
+	addr    string // the address actually listened on
 	handler http.Handler
 	dev     *devStandIns // nil unless --dev
 	close   func()
+
+	sessionStoreReady func(context.Context) error // whether the session store answers, for /readyz
 }
 
 // newApp wires the concrete types together: the one place that knows them all.
@@ -44,21 +47,20 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		closers = append(closers, dev.close)
 	}
 
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	closers = append(closers, stopSweep)
-	sessionDir := filepath.Join(cfg.DataDir, "sessions")
-	cookies := auth.CookieOptions{Path: cfg.BasePath, Secure: cfg.Secure(), Lifetime: cfg.SessionLifetime}
-	store, err := auth.NewFilesystemStore(sessionDir, cookies, cfg.SessionKeys...)
+	m := metrics.New()
+	sessionStore, err := openSessionStore(ctx, cfg, log)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	go auth.SweepFilesystemSessions(sweepCtx, sessionDir, cfg.SessionLifetime, time.Hour, log)
+	closers = append(closers, sessionStore.close)
+	a.sessionStoreReady = sessionStore.ready
 
 	signIn, err := auth.New(auth.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		RedirectURL: cfg.RedirectURL(), Scopes: cfg.Scopes(), BasePath: cfg.BasePath,
-		Store: store, SessionLifetime: cfg.SessionLifetime, Logger: log,
+		Store: sessionStore.store, RefreshLocker: sessionStore.locker, SessionLifetime: cfg.SessionLifetime, Logger: log,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: m.TokenEndpointTransport(http.DefaultTransport)},
 	})
 	if err != nil {
 		a.close()
@@ -66,60 +68,76 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	pc, err := pcclient.New(pcclient.Config{
 		BaseURL: cfg.PartnerCenterURL, Timeout: cfg.PCTimeout, MaxRetryAfterWait: cfg.PCMaxRetryAfter,
-		ApplicationName: "pcsupport", Logger: log,
+		ApplicationName: "pcsupport", Logger: log, HTTPClient: &http.Client{Transport: m.PartnerCenterTransport(partnerCenterTransport())},
 	})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	assets := static.New()
-	h := handlers.New(handlers.Options{Profiles: pc, Sessions: signIn, Assets: assets, BasePath: cfg.BasePath, Logger: log,
-		DevTools: a.dev.toolsURL()})
-	a.handler = newRouter(cfg, h, assets, log)
+	sessions := handlers.LoginHintFrom(countedSignIns{Sessions: signIn, m: m}, cfg.IdentityHeader)
+	h := handlers.New(handlers.Options{Profiles: pc, Sessions: sessions, Assets: assets, BasePath: cfg.BasePath, Logger: log,
+		DevTools: a.dev.toolsURL(), ObserveSave: m.Save, Portal: cfg.PortalURL(), Secure: cfg.Secure()})
+	a.handler = newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
+		{"configuration", func(context.Context) error { return nil }}, // checked at start: the app does not run without it
+		{"sign-in provider", signIn.Ready},
+		{"session store", a.sessionStoreReady},
+	}})
 	return a, nil
 }
 
-// newRouter builds the Echo router: middleware, then every route under the base path.
-func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, log *slog.Logger) http.Handler {
+// operations are the routes and observers for the people who run the app.
+type operations struct {
+	metrics   *metrics.Metrics
+	readiness []readinessCheck
+}
+
+// newRouter builds the Echo router: middleware, then every route under the route prefix (the
+// base path, or "/" when the proxy strips it; every URL the browser sees keeps the base path).
+func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, log *slog.Logger, ops operations) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
-	base := cfg.BasePath
+	routes := cfg.RoutePrefix
+	trustProxies(e, cfg.TrustedProxies, cfg.IdentityHeader)
 
+	e.Use(middleware.RequestID())
+	if cfg.ProxyStripsPrefix {
+		e.Use(restorePrefix(cfg.BasePath))
+	}
+	e.Use(observeRequests(log, ops.metrics))
 	e.Use(middleware.Recover())
-	e.Use(requestLogger(log))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		XFrameOptions:      "DENY",
-		HSTSMaxAge:         31536000, // sent only over https
+		HSTSMaxAge:         31536000, // sent only over https (X-Forwarded-Proto only from trusted proxies)
 		ReferrerPolicy:     "same-origin",
 		// No inline script or style anywhere: htmx is configured by a meta tag, styles are one file.
 		ContentSecurityPolicy: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	}))
 	e.Use(middleware.BodyLimit("64K"))
+	// Pages and fragments are gzipped (compress.go); static assets carry their own gzip, made once.
+	e.Use(compressResponses(func(c echo.Context) bool { return c.Path() == routes+"static/*" }))
 
-	e.GET(base+"healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET(base+"static/*", echo.WrapHandler(http.StripPrefix(base+"static", assets)))
-	if base != "/" {
-		e.GET(strings.TrimSuffix(base, "/"), func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, base) })
+	// For probes and scrapers: no session, no CSRF cookie.
+	e.GET(routes+"healthz", healthz)
+	e.GET(routes+"readyz", readyz(ops.readiness, log))
+	e.GET(routes+"metrics", echo.WrapHandler(ops.metrics.Handler()))
+	e.GET(routes+"static/*", echo.WrapHandler(http.StripPrefix(cfg.BasePath+"static", assets)))
+	if routes != "/" {
+		e.GET(strings.TrimSuffix(routes, "/"), func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, cfg.BasePath) })
 	}
 
-	g := e.Group(strings.TrimSuffix(base, "/"), handlers.CSRF(base, cfg.Secure()))
+	g := e.Group(strings.TrimSuffix(routes, "/"), handlers.CSRF(cfg.BasePath, cfg.Secure()), h.EndSessionOfSomeoneElse(cfg.IdentityHeader))
 	h.Register(g)
 	return e
 }
 
-// requestLogger logs one line per request, without the query string: the sign-in callback's
-// query carries the authorization code.
-func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogError: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
-				slog.Duration("duration", v.Latency))
-			return nil
-		},
-	})
+// partnerCenterTransport is the Partner Center client's transport, with the timeouts pcclient
+// uses when it makes its own (a transport is passed here only so that calls can be measured).
+func partnerCenterTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 20 * time.Second
+	return t
 }

@@ -42,7 +42,7 @@ func TestRefusedRefreshKeepsTypedValuesAcrossSignIn(t *testing.T) {
 		t.Errorf("no line saying the values are back: %q", got)
 	}
 	for name, want := range map[string]string{"telephone": "+41 44 668 18 00", "website": "https://help.contoso-partner.example"} {
-		if got := doc.Find(`input[name="` + name + `"]`).AttrOr("value", ""); got != want {
+		if got := doc.Find(`input[name="`+name+`"]`).AttrOr("value", ""); got != want {
 			t.Errorf("%s restored as %q, want %q", name, got, want)
 		}
 	}

@@ -33,6 +33,9 @@ func main() {
 // run starts the app and serves until ctx ends. ready, when not nil, receives the running app
 // (tests use it to find the URL and the stand-ins).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- *app) error {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck(ctx, getenv, stdout)
+	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -52,12 +55,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer a.close()
+	a.addr = ln.Addr().String()
 
+	// A save is two Partner Center calls (read, then write), each within --pc-timeout: the write
+	// timeout and the wait for requests in flight at shutdown leave room for a whole slow save.
+	saveBudget := 2 * cfg.PCTimeout
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      90 * time.Second, // above the Partner Center deadline, so a slow save still gets its answer
+		WriteTimeout:      saveBudget + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -78,16 +85,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Stop listening, close idle connections, and let requests in flight (a save under way)
+	// finish; the stand-ins and the session store close after them (deferred above).
+	log.Info("shutting down: no new requests; waiting for those in flight", "at_most", saveBudget+10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), saveBudget+10*time.Second)
 	defer cancel()
-	log.Info("shutting down")
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still in flight were cut off: %w", err)
+	}
+	log.Info("stopped")
+	return nil
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.Dev {
-		return slog.New(slog.NewTextHandler(w, opts))
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

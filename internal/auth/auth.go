@@ -120,7 +120,10 @@ type Config struct {
 	Scopes       []string
 	BasePath     string // targets after sign-in must stay under it
 	Store        sessions.Store
-	HTTPClient   *http.Client // for discovery and the token endpoint; nil = a client with a 30 s timeout
+	// RefreshLocker serialises token refreshes per session; replicas sharing Store must share it.
+	// Default: NewLocalRefreshLocker, for one replica.
+	RefreshLocker RefreshLocker
+	HTTPClient    *http.Client // for discovery and the token endpoint; nil = a client with a 30 s timeout
 	// RefreshMargin: access tokens are renewed this long before they expire (Partner Center
 	// guidance is 30 s or more). Default 2 minutes.
 	RefreshMargin   time.Duration
@@ -133,7 +136,7 @@ type Config struct {
 type Manager struct {
 	cfg   Config
 	log   *slog.Logger
-	locks keyedMutex
+	locks RefreshLocker
 
 	mu       sync.Mutex // guards the discovered provider
 	oauth    *oauth2.Config
@@ -158,13 +161,16 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RefreshLocker == nil {
+		cfg.RefreshLocker = NewLocalRefreshLocker()
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	return &Manager{cfg: cfg, log: cfg.Logger}, nil
+	return &Manager{cfg: cfg, log: cfg.Logger, locks: cfg.RefreshLocker}, nil
 }
 
 func (m *Manager) ctx(ctx context.Context) context.Context {

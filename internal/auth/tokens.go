@@ -1,10 +1,10 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"golang.org/x/oauth2"
 )
@@ -48,8 +48,14 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 		return d.Tokens.oauth(), nil
 	}
 
-	// One refresh at a time per session: a second request waits, then finds the new token.
-	unlock := m.locks.lock(s.ID)
+	// One refresh at a time per session, across replicas when the locker is shared: a second
+	// request waits, then finds the new token.
+	lockCtx, cancel := context.WithTimeout(r.Context(), refreshLockWait)
+	unlock, err := m.locks.Lock(lockCtx, s.ID)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("refresh lock of the session: %w", err)
+	}
 	defer unlock()
 	if s, d, err = m.load(r); err != nil {
 		return nil, err
@@ -66,10 +72,18 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 	}
 	expired := d.Tokens.oauth()
 	expired.AccessToken = "" // force the refresh grant
-	tok, err := oc.TokenSource(m.ctx(r.Context()), expired).Token()
+	grantCtx, cancel := context.WithTimeout(m.ctx(r.Context()), refreshGrantTimeout)
+	defer cancel()
+	tok, err := oc.TokenSource(grantCtx, expired).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest) {
+			// Another replica may have spent this refresh token and stored the rotated one (its
+			// lock expired, or it does not share ours): what it stored is as good as a refresh.
+			if _, stored, err := m.load(r); err == nil && stored.Tokens.Refresh != expired.RefreshToken && usable(stored.Tokens) {
+				m.log.Info("refresh token already rotated by another request; using the stored tokens", "user", d.User.Username)
+				return stored.Tokens.oauth(), nil
+			}
 			m.log.Info("refresh refused; sign-in required", "user", d.User.Username, "error", re.ErrorCode, "description", re.ErrorDescription)
 			return nil, fmt.Errorf("refresh token refused (%s %s): %w", re.ErrorCode, re.ErrorDescription, ErrSignInRequired)
 		}
@@ -85,38 +99,4 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 	}
 	m.log.Debug("access token refreshed", "user", d.User.Username, "expiry", d.Tokens.Expiry)
 	return d.Tokens.oauth(), nil
-}
-
-// keyedMutex hands out one mutex per key, dropping it when nobody holds or waits for it.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
-
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*refMutex{}
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &refMutex{}
-		k.locks[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,7 +42,14 @@ type Config struct {
 
 	ListenAddr string
 	PublicURL  *url.URL // scheme, host and path prefix as the browser sees them
-	BasePath   string   // PublicURL's path, always ending in "/": the cookie path and the prefix of every route
+	BasePath   string   // PublicURL's path, always ending in "/": the cookie path and the prefix of every URL the browser sees
+	// RoutePrefix is where the routes are mounted: BasePath, or "/" when the proxy strips the
+	// prefix before requests reach the app. Decided here only (see routePrefix).
+	RoutePrefix       string
+	ProxyStripsPrefix bool
+
+	TrustedProxies []*net.IPNet // forwarded headers (and IdentityHeader) are believed only from these peers
+	IdentityHeader string       // canonical name of the SSO proxy's header naming the person, e.g. X-Forwarded-Email; "" = none
 
 	Cloud            string
 	AuthorityHost    string
@@ -55,11 +63,14 @@ type Config struct {
 	SessionKeys     [][]byte // pairs of (hash key, encryption key); the first pair signs new cookies
 	DataDir         string
 	SessionLifetime time.Duration
+	SessionStore    string // "filesystem" (under DataDir) or "redis" (shared by replicas)
+	RedisURL        string // with SessionStore "redis": redis://[user:password@]host:port/db or rediss://...
 
 	PCTimeout        time.Duration
 	PCMaxRetryAfter  time.Duration
 	DevTokenLifetime time.Duration
 	LogLevel         slog.Level
+	LogJSON          bool // structured JSON logs (the default outside --dev)
 
 	publicURLFromListen bool
 }
@@ -69,6 +80,15 @@ func (c *Config) RedirectURL() string { return c.PublicURL.String() + "auth/call
 
 // Secure says whether cookies must be Secure: whenever the browser reaches the app over https.
 func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
+
+// PortalURL is Partner Center's own page for the support profile (account settings, legal info),
+// linked from every page. The 21Vianet portal has no documented address for it: no link there.
+func (c *Config) PortalURL() string {
+	if c.Cloud == "china" {
+		return ""
+	}
+	return "https://partner.microsoft.com/dashboard/account/v3/organization/legalinfo"
+}
 
 // Scopes asks for an ID token, a refresh token and the delegated Partner Center permission.
 func (c *Config) Scopes() []string {
@@ -83,13 +103,17 @@ type setting struct {
 
 type raw struct {
 	listen, publicURL, cloud, authority, pcURL, scope, issuer, tenant, clientID, secret, secretFile,
-	keys, keysFile, dataDir, sessionLifetime, pcTimeout, pcRetryAfter, devTokenLifetime, logLevel string
+	keys, keysFile, dataDir, sessionLifetime, pcTimeout, pcRetryAfter, devTokenLifetime, logLevel,
+	sessionStore, redisURL, redisURLFile, stripsPrefix, trustedProxies, identityHeader, logFormat string
 }
 
 func (r *raw) settings() []setting {
 	return []setting{
 		{"listen", "PCS_LISTEN", "", "address to listen on (default :8080, or 127.0.0.1:8080 with --dev)", &r.listen},
 		{"public-url", "PCS_PUBLIC_URL", "", "URL people open, with any path prefix, e.g. https://tools.example.com/partner/support/ (required; with --dev it follows --listen)", &r.publicURL},
+		{"proxy-strips-prefix", "PCS_PROXY_STRIPS_PREFIX", "false", "the reverse proxy removes the public URL's path prefix before requests reach the app: routes are then served at / while every URL the browser sees keeps the prefix", &r.stripsPrefix},
+		{"trusted-proxies", "PCS_TRUSTED_PROXIES", "", "networks (CIDR, or single addresses) of the reverse proxies whose X-Forwarded-For/-Proto/-Host and identity header are believed, comma separated, e.g. 10.0.0.0/8; from anyone else these headers are dropped", &r.trustedProxies},
+		{"identity-header", "PCS_IDENTITY_HEADER", "", "header in which the SSO proxy names the signed-in person, e.g. X-Forwarded-Email: passed to sign-in as login_hint; a session whose user it no longer names ends (needs --trusted-proxies)", &r.identityHeader},
 		{"cloud", "PCS_CLOUD", "global", "Partner Center cloud preset: global, china, usgov or germany", &r.cloud},
 		{"authority-host", "PCS_AUTHORITY_HOST", "", "sign-in authority host (default: the cloud preset's, e.g. login.microsoftonline.com)", &r.authority},
 		{"partner-center-url", "PCS_PARTNER_CENTER_URL", "", "Partner Center API base URL (default: the cloud preset's)", &r.pcURL},
@@ -102,11 +126,15 @@ func (r *raw) settings() []setting {
 		{"session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)", &r.keys},
 		{"session-keys-file", "PCS_SESSION_KEYS_FILE", "", "file holding the session keys", &r.keysFile},
 		{"data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files", &r.dataDir},
+		{"session-store", "PCS_SESSION_STORE", "filesystem", "where sessions live: filesystem (under --data-dir, one replica) or redis (shared by every replica)", &r.sessionStore},
+		{"redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)", &r.redisURL},
+		{"redis-url-file", "PCS_REDIS_URL_FILE", "", "file holding the Redis URL, when it carries a password", &r.redisURLFile},
 		{"session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in", &r.sessionLifetime},
 		{"pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included", &r.pcTimeout},
 		{"pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person", &r.pcRetryAfter},
 		{"dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)", &r.devTokenLifetime},
 		{"log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error", &r.logLevel},
+		{"log-format", "PCS_LOG_FORMAT", "", "json or text (default json, or text with --dev)", &r.logFormat},
 	}
 }
 
@@ -125,6 +153,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
 		if s.def != "" {
 			help = fmt.Sprintf("%s (env %s, default %s)", s.help, s.env, s.def)
+		}
+		if s.def == "false" { // a switch: --name alone means true
+			fs.Var(boolString{s.dest}, s.flag, help)
+			continue
 		}
 		fs.StringVar(s.dest, s.flag, "", help)
 	}
@@ -183,7 +215,13 @@ func (r *raw) validate(dev bool) (*Config, error) {
 		u.RawPath = ""
 		c.PublicURL = u
 		c.BasePath = u.Path
+		if dev && u.Port() == "0" { // tests: the port is the one actually listened on
+			c.publicURLFromListen = true
+		} else if dev && r.listen == "" && u.Port() != "" && isLoopback(u.Hostname()) {
+			c.ListenAddr = u.Host // --dev --public-url http://127.0.0.1:9000/prefix/ listens there
+		}
 	}
+	c.proxySettings(r, bad)
 
 	cloud, ok := Clouds[strings.ToLower(r.cloud)]
 	if !ok {
@@ -250,11 +288,30 @@ func (r *raw) validate(dev bool) (*Config, error) {
 		}
 		*d.out = v
 	}
+	c.LogJSON = r.logFormat == "json" || (r.logFormat == "" && !dev)
+	if r.logFormat != "" && r.logFormat != "json" && r.logFormat != "text" {
+		bad("PCS_LOG_FORMAT %q must be json or text", r.logFormat)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.logLevel)); err != nil {
 		bad("PCS_LOG_LEVEL %q must be debug, info, warn or error", r.logLevel)
 	}
 	if c.DataDir == "" {
 		bad("PCS_DATA_DIR must not be empty")
+	}
+	c.SessionStore = strings.ToLower(r.sessionStore)
+	redisURL, err := valueOrFile(r.redisURL, r.redisURLFile, "PCS_REDIS_URL")
+	switch {
+	case err != nil:
+		bad("%v", err)
+	case c.SessionStore == "redis" && redisURL == "":
+		bad("PCS_REDIS_URL is missing (or set PCS_REDIS_URL_FILE): with PCS_SESSION_STORE=redis, e.g. redis://redis:6379/0")
+	case c.SessionStore == "redis":
+		if err := checkRedisURL(redisURL); err != nil {
+			bad("PCS_REDIS_URL %v", err)
+		}
+		c.RedisURL = redisURL
+	case c.SessionStore != "filesystem":
+		bad("PCS_SESSION_STORE %q is not one of filesystem, redis", r.sessionStore)
 	}
 
 	if len(problems) > 0 {
@@ -303,6 +360,24 @@ func valueOrFile(value, file, name string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+// checkRedisURL accepts redis://[user:password@]host[:port][/db] and rediss://. Its messages
+// never repeat the URL, which may carry a password.
+func checkRedisURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" || u.Opaque != "" {
+		return errors.New("must look like redis://[user:password@]host:port/db, or rediss://... for TLS")
+	}
+	if host := u.Hostname(); host == "" || strings.Contains(host, ":") && !strings.HasPrefix(u.Host, "[") {
+		return errors.New("must look like redis://[user:password@]host:port/db, or rediss://... for TLS")
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if _, err := strconv.ParseUint(db, 10, 8); err != nil {
+			return fmt.Errorf("names database %q: want a number such as /0", db)
+		}
+	}
+	return nil
+}
+
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
@@ -338,11 +413,12 @@ func Documented() [][4]string {
 }
 
 // UseListenerAddr sets the public URL from the address actually listened on, when --dev derived
-// it from --listen (which may ask for port 0).
+// it from --listen (which may ask for port 0) or was given with port 0.
 func (c *Config) UseListenerAddr(addr string) {
 	if !c.publicURLFromListen {
 		return
 	}
-	c.PublicURL = &url.URL{Scheme: "http", Host: loopbackHostPort(addr), Path: "/"}
-	c.BasePath = "/"
+	u := *c.PublicURL // the path prefix, if any, stays
+	u.Host = loopbackHostPort(addr)
+	c.PublicURL = &u
 }

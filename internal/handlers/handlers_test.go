@@ -37,7 +37,7 @@ func (fakeSessions) RefreshAfterRejection(http.ResponseWriter, *http.Request, st
 	return nil
 }
 func (fakeSessions) KeepFormValues(http.ResponseWriter, *http.Request, url.Values) error { return nil }
-func (fakeSessions) TakeKeptFormValues(http.ResponseWriter, *http.Request) url.Values     { return nil }
+func (fakeSessions) TakeKeptFormValues(http.ResponseWriter, *http.Request) url.Values    { return nil }
 
 // fakeProfiles is Partner Center in memory; it records the options of every call.
 type fakeProfiles struct {

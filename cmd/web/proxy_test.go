@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Forwarded headers and the identity header are believed only from the configured proxy
+// networks; from anyone else they are removed before any handler sees them.
+func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
+	_, trusted, _ := net.ParseCIDR("10.1.0.0/16")
+	e := echo.New()
+	trustProxies(e, []*net.IPNet{trusted}, "X-Forwarded-Email")
+	e.GET("/", func(c echo.Context) error {
+		h := c.Request().Header
+		return c.String(http.StatusOK, strings.Join([]string{c.RealIP(), c.Scheme(), h.Get("X-Forwarded-Host"),
+			h.Get("X-Forwarded-Email"), h.Get("X-Real-Ip"), h.Get("Forwarded"), h.Get(echo.HeaderXRequestID)}, "|"))
+	})
+	spoofed := map[string]string{
+		"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
+		"X-Forwarded-Email": "boss@contoso.example", "X-Real-Ip": "203.0.113.10", "Forwarded": "for=203.0.113.11",
+		"X-Request-Id": "chosen-by-client",
+	}
+	tests := []struct {
+		name, peer, xff, want string
+	}{
+		{"untrusted peer", "192.0.2.50:4444", "203.0.113.9", "192.0.2.50|http|||||"},
+		{"private but unconfigured peer", "10.2.0.1:4444", "203.0.113.9", "10.2.0.1|http|||||"},
+		{"loopback is not trusted unless configured", "127.0.0.1:4444", "203.0.113.9", "127.0.0.1|http|||||"},
+		{"trusted proxy", "10.1.2.3:4444", "203.0.113.9",
+			"203.0.113.9|https|evil.example|boss@contoso.example|203.0.113.10|for=203.0.113.11|chosen-by-client"},
+		// The client may prepend anything; the nearest address the trusted proxy did not vouch for wins.
+		{"trusted chain", "10.1.2.3:4444", "198.51.100.1, 203.0.113.9, 10.1.9.9", "203.0.113.9|https"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = tt.peer
+		for k, v := range spoofed {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("X-Forwarded-For", tt.xff)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if got := rec.Body.String(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The whole app behind an SSO proxy that names the person in X-Forwarded-Email: the name goes to
+// the sign-in provider as login_hint; the same header sent by anyone but the proxy is ignored;
+// signing in as someone else than the proxy says ends that session with an explanation, and a
+// later change of person ends the session and sign-in starts over.
+func TestIdentityHeaderFromTheSSOProxy(t *testing.T) {
+	const ada, sam = "Ada.Admin@Contoso-Partner.example", "sam.sales@contoso-partner.example"
+	p := startFrontProxy(t, testPrefix, false)
+	app := startApp(t, "--public-url", p.URL+testPrefix, "--trusted-proxies", "127.0.0.1/32",
+		"--identity-header", "x-forwarded-email")
+	p.forwardTo(app.addr)
+	p.signedIn(ada)
+
+	if hint := loginHint(t, http.DefaultClient, app.url); hint != ada {
+		t.Errorf("login_hint through the proxy = %q, want %q", hint, ada)
+	}
+	b := newBrowser(t)
+	doc := b.signIn(app, "admin") // Ada, whose user name matches ignoring case
+	if doc.Find(`input[name="telephone"]`).Length() != 1 {
+		t.Fatalf("no form for the person the proxy names:\n%s", html(doc))
+	}
+
+	// From 127.0.0.2, not a trusted proxy, the same header is ignored: no login_hint, and naming
+	// someone else does not end Ada's session.
+	untrusted := fromAddress(t, "127.0.0.2")
+	direct := "http://" + app.addr + testPrefix
+	if hint := loginHint(t, untrusted, direct, identityHeader, ada); hint != "" {
+		t.Errorf("login_hint from an untrusted peer = %q", hint)
+	}
+	req, _ := http.NewRequest(http.MethodGet, direct, nil)
+	req.Header.Set(identityHeader, sam)
+	for _, c := range b.client.Jar.Cookies(mustParse(app.url)) {
+		req.AddCookie(c)
+	}
+	resp, err := untrusted.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(readAll(resp), "Ada Admin") {
+		t.Fatalf("a spoofed identity header from an untrusted peer changed the answer: %d", resp.StatusCode)
+	}
+
+	// The proxy now says Sam (someone else signed in to the company in this browser). Ada's
+	// session signed in just now, so she gets an explanation rather than a sign-in loop.
+	p.signedIn(sam)
+	resp, doc = b.get(app.url)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(text(doc.Find("main")), sam) {
+		t.Fatalf("mismatch right after sign-in: %d\n%s", resp.StatusCode, html(doc))
+	}
+	if hint := loginHint(t, b.client, resolve(app.url, doc.Find(`main a[href*="auth/signin"]`).AttrOr("href", ""))); hint != sam {
+		t.Errorf("the offered sign-in hints %q, want %q", hint, sam)
+	}
+	// The session is over: with no identity header at all the app asks to sign in.
+	p.signedIn("")
+	resp, _ = noRedirectGet(t, b, app.url)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "auth/signin") {
+		t.Errorf("after the mismatch the session still works: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// loginHint starts a sign-in and returns the login_hint the app sent to the provider.
+func loginHint(t *testing.T, c *http.Client, publicURL string, header ...string) string {
+	t.Helper()
+	u := publicURL
+	if !strings.Contains(u, "auth/signin") {
+		u += "auth/signin"
+	}
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := *c
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("sign-in start: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("login_hint")
+}
+
+func noRedirectGet(t *testing.T, b *browser, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := noRedirect(b.client.Jar).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readAll(resp)
+}
+
+// fromAddress is a client whose connections come from the given loopback address.
+func fromAddress(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	if c, err := d.Dial("tcp", "127.0.0.1:1"); err != nil && strings.Contains(err.Error(), "assign requested address") {
+		t.Skipf("cannot send from %s here: %v", ip, err)
+	} else if c != nil {
+		c.Close()
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

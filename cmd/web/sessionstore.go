@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"pcsupport/internal/auth"
+	"pcsupport/internal/config"
+)
+
+// sessionBackend is the configured session store with the refresh lock that goes with it.
+type sessionBackend struct {
+	store  sessions.Store
+	locker auth.RefreshLocker // nil: auth's in-process default, enough for one replica
+	ready  func(context.Context) error
+	close  func()
+}
+
+// openSessionStore opens the store cfg names. A Redis that does not answer yet is logged, not
+// fatal: the app starts and reports itself not ready, as it does for the sign-in provider.
+func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sessionBackend, error) {
+	cookies := auth.CookieOptions{Path: cfg.BasePath, Secure: cfg.Secure(), Lifetime: cfg.SessionLifetime}
+	switch cfg.SessionStore {
+	case "redis":
+		auth.LogRedisTo(log)
+		client, err := auth.OpenRedis(cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		store := auth.NewRedisStore(client, cookies, cfg.SessionKeys...)
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := store.Ping(pingCtx); err != nil {
+			log.Warn("session store not reachable yet", "err", err)
+		}
+		return &sessionBackend{store: store, locker: auth.NewRedisRefreshLocker(client), ready: store.Ping,
+			close: func() { _ = client.Close() }}, nil
+	default:
+		dir := filepath.Join(cfg.DataDir, "sessions")
+		store, err := auth.NewFilesystemStore(dir, cookies, cfg.SessionKeys...)
+		if err != nil {
+			return nil, err
+		}
+		sweepCtx, stopSweep := context.WithCancel(ctx)
+		go auth.SweepFilesystemSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
+		ready := func(context.Context) error {
+			if _, err := os.Stat(dir); err != nil {
+				return fmt.Errorf("session store (files): %w", err)
+			}
+			return nil
+		}
+		return &sessionBackend{store: store, ready: ready, close: stopSweep}, nil
+	}
+}

@@ -1,0 +1,156 @@
+package auth
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
+)
+
+// OpenRedis connects to the Redis at rawURL: redis://[user:password@]host:port/db, or rediss://
+// for TLS. It does not dial; the first command does.
+func OpenRedis(rawURL string) (*redis.Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Opaque != "" ||
+		strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[") {
+		// Not err itself: a url.Error repeats the URL, password included.
+		return nil, errors.New("redis URL: want redis://[user:password@]host:port/db or rediss://...")
+	}
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis URL: %w", err)
+	}
+	opts.DisableIdentity = true // CLIENT SETINFO is unknown before Redis 7.2 (Debian 12 ships 7.0)
+	return redis.NewClient(opts), nil
+}
+
+// LogRedisTo sends the Redis client's own messages (reconnections, pool trouble) to log instead
+// of stderr. The client library has one logger per process.
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "message", fmt.Sprintf(format, v...))
+}
+
+// RedisStore is a gorilla/sessions store that keeps sessions in Redis, so that several replicas
+// share them. As with the filesystem store the cookie holds only the signed and encrypted
+// session id, and the contents are encoded with the same codecs, so they are encrypted and
+// signed at rest too: whoever reads Redis sees no token. Keys expire with the session.
+//
+// boj/redistore was the candidate: it stores gob in clear (encryption would need a custom
+// serializer), prints errors to stdout, takes no context and speaks redigo; the app also needs a
+// Redis client for the refresh lock and the readiness check. One go-redis client serves all three.
+type RedisStore struct {
+	client    *redis.Client
+	codecs    []securecookie.Codec
+	options   *sessions.Options
+	lifetime  time.Duration
+	keyPrefix string
+}
+
+const redisSessionPrefix = "pcs:session:"
+
+// NewRedisStore keeps sessions in Redis under keys "pcs:session:<id>", encrypted and signed
+// with keyPairs (the first pair for new data; older pairs still read).
+func NewRedisStore(client *redis.Client, opts CookieOptions, keyPairs ...[]byte) *RedisStore {
+	return newRedisStore(client, redisSessionPrefix, opts, keyPairs...)
+}
+
+func newRedisStore(client *redis.Client, prefix string, opts CookieOptions, keyPairs ...[]byte) *RedisStore {
+	codecs := securecookie.CodecsFromPairs(keyPairs...)
+	for _, c := range codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.MaxAge(int(opts.Lifetime / time.Second))
+			sc.MaxLength(maxSessionBytes)
+		}
+	}
+	return &RedisStore{client: client, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, keyPrefix: prefix}
+}
+
+// Get returns the session cached for this request, or loads it.
+func (s *RedisStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session the request's cookie names. Without a cookie, or when the session is
+// gone (expired, deleted), it returns a new session; with a cookie it cannot decode (tampered,
+// unknown keys) it returns a new session and the error, as gorilla's stores do.
+func (s *RedisStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	session := sessions.NewSession(s, name)
+	opts := *s.options
+	session.Options = &opts
+	session.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil {
+		return session, nil
+	}
+	var id string
+	if err := securecookie.DecodeMulti(name, c.Value, &id, s.codecs...); err != nil {
+		return session, err
+	}
+	raw, err := s.client.Get(r.Context(), s.keyPrefix+id).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return session, nil
+	case err != nil:
+		return session, fmt.Errorf("read session from redis: %w", err)
+	}
+	if err := securecookie.DecodeMulti(name, raw, &session.Values, s.codecs...); err != nil {
+		return session, fmt.Errorf("decode session: %w", err)
+	}
+	session.ID, session.IsNew = id, false
+	return session, nil
+}
+
+// Save writes the session and its cookie; a negative MaxAge deletes both.
+func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
+	ctx := r.Context()
+	if session.Options.MaxAge < 0 {
+		if session.ID != "" {
+			if err := s.client.Del(ctx, s.keyPrefix+session.ID).Err(); err != nil {
+				return fmt.Errorf("delete session from redis: %w", err)
+			}
+		}
+		http.SetCookie(w, sessions.NewCookie(session.Name(), "", session.Options))
+		return nil
+	}
+	if session.ID == "" {
+		session.ID = strings.TrimRight(base32.StdEncoding.EncodeToString(securecookie.GenerateRandomKey(32)), "=")
+	}
+	data, err := securecookie.EncodeMulti(session.Name(), session.Values, s.codecs...)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	ttl := time.Duration(session.Options.MaxAge) * time.Second
+	if ttl == 0 || ttl > s.lifetime {
+		ttl = s.lifetime // the codecs refuse anything older anyway
+	}
+	if err := s.client.Set(ctx, s.keyPrefix+session.ID, data, ttl).Err(); err != nil {
+		return fmt.Errorf("write session to redis: %w", err)
+	}
+	cookie, err := securecookie.EncodeMulti(session.Name(), session.ID, s.codecs...)
+	if err != nil {
+		return fmt.Errorf("encode session cookie: %w", err)
+	}
+	http.SetCookie(w, sessions.NewCookie(session.Name(), cookie, session.Options))
+	return nil
+}
+
+// Ping reports whether Redis answers, for the readiness check.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("session store (redis): %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
+
+	"pcsupport/internal/auth/redistest"
+)
+
+// redisForTest starts a redis-server for the test and connects to it.
+func redisForTest(t *testing.T) *redis.Client {
+	t.Helper()
+	srv := redistest.Start(t)
+	client, err := OpenRedis(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
+var keySpaces atomic.Int64
+
+func TestRedisStoreContract(t *testing.T) {
+	t.Parallel()
+	client := redisForTest(t)
+	storeContract(t, func(t *testing.T) storeBacking {
+		prefix := fmt.Sprintf("test%d:session:", keySpaces.Add(1)) // one key space per subtest
+		return storeBacking{
+			open: func(opts CookieOptions, keyPairs ...[]byte) sessions.Store {
+				return newRedisStore(client, prefix, opts, keyPairs...)
+			},
+			atRest: func() map[string][]byte {
+				keys, err := client.Keys(context.Background(), prefix+"*").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				rest := map[string][]byte{}
+				for _, k := range keys {
+					b, err := client.Get(context.Background(), k).Bytes()
+					if err != nil {
+						t.Fatal(err)
+					}
+					rest[k] = b
+				}
+				return rest
+			},
+		}
+	})
+}
+
+// Keys carry the session's own lifetime (the sign-in cookie's is ten minutes), never more than
+// the store's, so Redis forgets abandoned sessions by itself.
+func TestRedisKeysExpireWithTheSession(t *testing.T) {
+	client := redisForTest(t)
+	store := NewRedisStore(client, CookieOptions{Path: "/", Lifetime: 8 * time.Hour}, testKeys()...)
+	for _, tc := range []struct {
+		name   string
+		maxAge int
+		want   time.Duration
+	}{
+		{sessionCookie, 0, 8 * time.Hour},
+		{sessionCookie, int((8 * time.Hour) / time.Second), 8 * time.Hour},
+		{signInCookie, int(pendingLifetime / time.Second), pendingLifetime},
+		{"long_lived", int((24 * time.Hour) / time.Second), 8 * time.Hour},
+	} {
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), tc.name)
+		if tc.maxAge != 0 {
+			s.Options.MaxAge = tc.maxAge
+		}
+		s.Values["x"] = 1
+		save(t, store, s)
+		ttl, err := client.TTL(t.Context(), redisSessionPrefix+s.ID).Result()
+		if err != nil || ttl > tc.want || ttl < tc.want-5*time.Second {
+			t.Errorf("%s with MaxAge %d: TTL %v (%v), want %v", tc.name, tc.maxAge, ttl, err, tc.want)
+		}
+	}
+}
+
+// When Redis does not answer, the store says so instead of starting a session silently.
+func TestRedisStoreUnreachable(t *testing.T) {
+	client := redisForTest(t)
+	keys := testKeys()
+	store := NewRedisStore(client, CookieOptions{Path: "/", Lifetime: time.Hour}, keys...)
+	s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+	s.Values["x"] = 1
+	c := save(t, store, s)
+
+	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
+	defer gone.Close()
+	down := NewRedisStore(gone, CookieOptions{Path: "/", Lifetime: time.Hour}, keys...)
+	if _, err := down.New(requestWith(c), sessionCookie); err == nil {
+		t.Error("New with a valid cookie and no Redis: no error")
+	}
+	if err := down.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), s); err == nil {
+		t.Error("Save with no Redis: no error")
+	}
+	if err := down.Ping(t.Context()); err == nil {
+		t.Error("Ping with no Redis: no error")
+	}
+	if err := store.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+// The URL's password never appears in an error.
+func TestOpenRedisURLs(t *testing.T) {
+	for _, u := range []string{"redis://u:hunter2@host:port:1/0", "http://u:hunter2@host/0", "redis://u:hunter2@host/x"} {
+		if _, err := OpenRedis(u); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("OpenRedis(%q): %v", u, err)
+		}
+	}
+	c, err := OpenRedis("rediss://app:hunter2@redis.internal:6380/3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if o := c.Options(); o.Addr != "redis.internal:6380" || o.DB != 3 || o.Username != "app" || o.Password != "hunter2" || o.TLSConfig == nil {
+		t.Errorf("options %+v", o)
+	}
+}
+
+func testKeys() [][]byte {
+	return [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
+}

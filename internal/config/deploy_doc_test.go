@@ -1,0 +1,96 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The deployment guide names only settings that exist: every PCS_ variable anywhere in it, and
+// every --flag in its prose and on command lines that run the app (other tools' flags, in their
+// own examples, are theirs).
+func TestDeployGuideNamesOnlyRealSettings(t *testing.T) {
+	doc := readDeployGuide(t)
+	flags, envs := map[string]bool{"help": true}, map[string]bool{}
+	for _, s := range Documented() {
+		flags[s[0]] = true
+		envs[s[1]] = true
+	}
+	for _, env := range regexp.MustCompile(`PCS_[A-Z0-9_]+`).FindAllString(doc, -1) {
+		if !envs[env] {
+			t.Errorf("docs/deploy.md names %s, which is not a setting", env)
+		}
+	}
+	flag := regexp.MustCompile(`(?:^|[\s` + "`" + `(])--([a-z][a-z0-9-]*)`)
+	runsApp := regexp.MustCompile(`(^|\s|/)web(\s|$)`)
+	inFence := false
+	checked := 0
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+			continue
+		}
+		if inFence && !runsApp.MatchString(line) {
+			continue
+		}
+		for _, m := range flag.FindAllStringSubmatch(line, -1) {
+			checked++
+			if !flags[m[1]] {
+				t.Errorf("docs/deploy.md names --%s, which is not a setting: %s", m[1], strings.TrimSpace(line))
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no flags found in docs/deploy.md: the check checks nothing")
+	}
+}
+
+// The Kubernetes example's environment is a configuration the app accepts.
+func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
+	doc := readDeployGuide(t)
+	pairs := regexp.MustCompile(`- name: (PCS_[A-Z0-9_]+)\n\s+value: "?([^"\n]*)"?`).FindAllStringSubmatch(doc, -1)
+	if len(pairs) < 8 {
+		t.Fatalf("found %d environment entries in the Kubernetes example", len(pairs))
+	}
+	dir := t.TempDir()
+	secrets := map[string]string{ // what the mounted secret files would hold
+		"PCS_CLIENT_SECRET_FILE": "s3cret",
+		"PCS_SESSION_KEYS_FILE":  key(32) + "\n" + key(32),
+		"PCS_REDIS_URL_FILE":     "redis://redis:6379/0",
+	}
+	e := map[string]string{}
+	for _, p := range pairs {
+		name, value := p[1], p[2]
+		if content, ok := secrets[name]; ok {
+			value = filepath.Join(dir, name)
+			if err := os.WriteFile(value, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e[name] = value
+	}
+	c, err := Load(nil, env(e), io.Discard)
+	if err != nil {
+		t.Fatalf("the Kubernetes example's settings do not load:\n%v", err)
+	}
+	if c.SessionStore != "redis" || c.RoutePrefix != "/partner/support/" || c.IdentityHeader == "" || len(c.TrustedProxies) == 0 {
+		t.Errorf("example config: store %q, routes %q, identity %q, proxies %v", c.SessionStore, c.RoutePrefix, c.IdentityHeader, c.TrustedProxies)
+	}
+	for _, probe := range []string{c.RoutePrefix + "healthz", c.RoutePrefix + "readyz", c.RoutePrefix + "metrics"} {
+		if !strings.Contains(doc, "path: "+probe) && !strings.Contains(doc, "prometheus.io/path: "+probe) {
+			t.Errorf("the Kubernetes example does not use %s", probe)
+		}
+	}
+}
+
+func readDeployGuide(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
