@@ -78,11 +78,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	sessions := handlers.LoginHintFrom(countedSignIns{Sessions: signIn, m: m}, cfg.IdentityHeader)
 	h := handlers.New(handlers.Options{Profiles: pc, Sessions: sessions, Assets: assets, BasePath: cfg.BasePath, Logger: log,
 		DevTools: a.dev.toolsURL(), ObserveSave: m.Save, Portal: cfg.PortalURL(), Secure: cfg.Secure()})
-	a.handler = newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
+	// signIn.Middleware lets each request read its session once, however many handlers ask.
+	a.handler = signIn.Middleware(newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
 		{"configuration", func(context.Context) error { return nil }}, // checked at start: the app does not run without it
 		{"sign-in provider", signIn.Ready},
 		{"session store", a.sessionStoreReady},
-	}})
+	}}))
 	return a, nil
 }
 
@@ -139,5 +140,8 @@ func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, lo
 func partnerCenterTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = 20 * time.Second
+	// Every session talks to the one Partner Center host: keep enough idle connections for them
+	// (Go's default of 2 makes most calls open a new TLS connection under load).
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 256
 	return t
 }

@@ -402,11 +402,56 @@ func (t storedTokens) oauth() *oauth2.Token {
 	return &oauth2.Token{AccessToken: t.Access, RefreshToken: t.Refresh, TokenType: t.Type, Expiry: t.Expiry}
 }
 
-// load reads the session from the store (not from a per-request cache, so a token refreshed by
-// another request is seen).
+// requestSession keeps the session a request has read, so that its several uses (who is signed
+// in, the one-time message, the token) read and decode it once. Middleware puts one in each
+// request's context.
+type requestSession struct {
+	read bool
+	s    *sessions.Session // nil when not signed in
+}
+
+type requestSessionKey struct{}
+
+// Middleware gives each request its own requestSession.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestSessionKey{}, &requestSession{})))
+	})
+}
+
+// load returns the request's session, read from the store on first use.
 func (m *Manager) load(r *http.Request) (*sessions.Session, sessionData, error) {
+	rs, ok := r.Context().Value(requestSessionKey{}).(*requestSession)
+	if !ok {
+		return m.loadFromStore(r)
+	}
+	if !rs.read {
+		rs.s, _, _ = m.loadFromStore(r)
+		rs.read = true
+	}
+	return m.signedIn(rs.s)
+}
+
+// loadFromStore reads the session from the store itself, to see what another request (or
+// replica) stored meanwhile, and keeps it as the request's session.
+func (m *Manager) loadFromStore(r *http.Request) (*sessions.Session, sessionData, error) {
 	s, err := m.cfg.Store.New(r, sessionCookie)
 	if err != nil || s.IsNew {
+		s = nil
+	}
+	m.remember(r, s)
+	return m.signedIn(s)
+}
+
+func (m *Manager) remember(r *http.Request, s *sessions.Session) {
+	if rs, ok := r.Context().Value(requestSessionKey{}).(*requestSession); ok {
+		rs.read, rs.s = true, s
+	}
+}
+
+// signedIn checks that s is a live session and returns its data.
+func (m *Manager) signedIn(s *sessions.Session) (*sessions.Session, sessionData, error) {
+	if s == nil {
 		return nil, sessionData{}, ErrNotSignedIn
 	}
 	d, ok := s.Values["data"].(sessionData)
@@ -429,6 +474,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.Options.MaxAge = -1
+	m.remember(r, nil)
 	return s.Save(r, w)
 }
 

@@ -57,7 +57,7 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 		return nil, fmt.Errorf("refresh lock of the session: %w", err)
 	}
 	defer unlock()
-	if s, d, err = m.load(r); err != nil {
+	if s, d, err = m.loadFromStore(r); err != nil {
 		return nil, err
 	}
 	if usable(d.Tokens) {
@@ -80,7 +80,7 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest) {
 			// Another replica may have spent this refresh token and stored the rotated one (its
 			// lock expired, or it does not share ours): what it stored is as good as a refresh.
-			if _, stored, err := m.load(r); err == nil && stored.Tokens.Refresh != expired.RefreshToken && usable(stored.Tokens) {
+			if _, stored, err := m.loadFromStore(r); err == nil && stored.Tokens.Refresh != expired.RefreshToken && usable(stored.Tokens) {
 				m.log.Info("refresh token already rotated by another request; using the stored tokens", "user", d.User.Username)
 				return stored.Tokens.oauth(), nil
 			}

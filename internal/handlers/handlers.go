@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -59,9 +60,10 @@ type Handlers struct {
 	log      *slog.Logger
 	audit    *slog.Logger
 
-	tenantLocks keyedlock.Locks // one save at a time per partner tenant: check, then PUT
-	submissions submissions
-	observeSave SaveObserver // nil: saves are not counted
+	tenantLocks    keyedlock.Locks // one save at a time per partner tenant: check, then PUT
+	tenantLockWait time.Duration
+	submissions    submissions
+	observeSave    SaveObserver // nil: saves are not counted
 }
 
 // Options configure New.
@@ -82,7 +84,7 @@ type Options struct {
 // New returns the handlers.
 func New(o Options) *Handlers {
 	h := &Handlers{profiles: o.Profiles, sessions: o.Sessions, basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
-		catalog: i18n.Default(), log: o.Logger}
+		catalog: i18n.Default(), log: o.Logger, tenantLockWait: tenantLockWait}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
@@ -197,4 +198,29 @@ func TestValidationInFrenchKeepsInput(t *testing.T) {
 func newJar() http.CookieJar {
 	jar, _ := cookiejar.New(nil)
 	return jar
+}
+
+// Saves of one partner wait for each other only so long; then the person is told, with their
+// values kept, and nothing reaches Partner Center.
+func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
+	profiles := &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
+	h := New(Options{Profiles: profiles, Sessions: fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}, Assets: namesAsPaths{}, BasePath: "/"})
+	h.tenantLockWait = 20 * time.Millisecond
+	unlock, _ := h.tenantLocks.Lock(context.Background(), "tid")
+	defer unlock()
+	e := echo.New()
+	h.Register(e.Group(""))
+	form := url.Values{"email": {"support@contoso.example"}, "telephone": {"+1 425 555 0100"}, "website": {"www.contoso.example"}}
+	req := httptest.NewRequest(http.MethodPost, "/save", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Other saves for your company") ||
+		!strings.Contains(rec.Body.String(), `value="+1 425 555 0100"`) {
+		t.Errorf("busy save: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if len(profiles.calls) != 0 {
+		t.Error("Partner Center was called")
+	}
 }

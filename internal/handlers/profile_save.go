@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -68,9 +70,15 @@ func (h *Handlers) saveProfile(c echo.Context) error {
 // answered the request itself (conflict, failure).
 func (h *Handlers) save(c echo.Context, f profileForm, a *audit) (*views.Notice, contacts, error) {
 	l := h.loc(c)
-	unlock, err := h.tenantLocks.Lock(c.Request().Context(), currentUser(c).TenantID)
+	lockCtx, cancel := context.WithTimeout(c.Request().Context(), h.tenantLockWait)
+	unlock, err := h.tenantLocks.Lock(lockCtx, currentUser(c).TenantID)
+	cancel()
 	if err != nil {
-		return nil, contacts{}, err
+		// Other saves of this partner hold the way to Partner Center for too long.
+		a.record("busy", http.StatusServiceUnavailable, nil)
+		c.Response().Header().Set("Retry-After", "5")
+		n := views.Notice{Kind: views.NoticeError, Title: l.T("save.busy.title"), Lines: []string{l.T("save.busy.line")}}
+		return nil, contacts{}, h.respondForm(c, http.StatusServiceUnavailable, f, nil, &n)
 	}
 	defer unlock()
 
@@ -169,6 +177,9 @@ func (h *Handlers) respondConflict(c echo.Context, f profileForm, current contac
 	form.Submission, form.Notice, form.Conflict = f.submission, &n, conflict
 	return h.renderForm(c, http.StatusConflict, form)
 }
+
+// tenantLockWait bounds how long a save waits for other saves of the same partner.
+const tenantLockWait = 15 * time.Second // the default of Handlers.tenantLockWait
 
 const (
 	stepGet    = "get"

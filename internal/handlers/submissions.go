@@ -19,9 +19,14 @@ const submissionMemory = 10 * time.Minute
 // sees a retried PUT as the same operation. The memory is per process: behind several replicas a
 // repeat that reaches another replica is caught only by the conflict check and MS-RequestId.
 type submissions struct {
-	mu sync.Mutex
-	m  map[string]*submission
+	mu    sync.Mutex
+	m     map[string]*submission
+	saved []string // keys of remembered successes, oldest first, for expiry in order
 }
+
+// maxRememberedSaves bounds the memory: past it the oldest outcomes are forgotten early (a
+// repeat then meets the conflict check and the upstream MS-RequestId instead).
+const maxRememberedSaves = 10000
 
 type submission struct {
 	done   chan struct{} // closed when the first request for this id finishes
@@ -48,12 +53,7 @@ func (s *submissions) begin(ctx context.Context, key string) (claimed *submissio
 		if s.m == nil {
 			s.m = map[string]*submission{}
 		}
-		now := time.Now()
-		for k, v := range s.m {
-			if v.saved != nil && now.After(v.expiry) {
-				delete(s.m, k)
-			}
-		}
+		s.forgetOld(time.Now())
 		existing := s.m[key]
 		if existing == nil {
 			sub := &submission{done: make(chan struct{})}
@@ -80,9 +80,27 @@ func (s *submissions) finish(key string, sub *submission, saved *views.Notice, a
 	s.mu.Lock()
 	if saved != nil {
 		sub.saved, sub.after, sub.expiry = saved, after, time.Now().Add(submissionMemory)
+		s.saved = append(s.saved, key)
 	} else {
 		delete(s.m, key)
 	}
 	s.mu.Unlock()
 	close(sub.done)
+}
+
+// forgetOld drops remembered successes that have expired or exceed the cap, oldest first.
+// Callers hold s.mu.
+func (s *submissions) forgetOld(now time.Time) {
+	n := 0
+	for n < len(s.saved) {
+		sub := s.m[s.saved[n]]
+		if sub != nil && now.Before(sub.expiry) && len(s.saved)-n <= maxRememberedSaves {
+			break
+		}
+		delete(s.m, s.saved[n])
+		n++
+	}
+	if n > 0 {
+		s.saved = append(s.saved[:0:0], s.saved[n:]...)
+	}
 }
