@@ -11,10 +11,36 @@
       button.addEventListener('click', function () {
         navigator.clipboard.writeText(button.dataset.copy).then(function () {
           button.textContent = button.dataset.copied || 'Copied';
+          // The accessible name must still contain the visible words (WCAG 2.5.3).
+          if (button.dataset.copiedLabel) button.setAttribute('aria-label', button.dataset.copiedLabel);
         });
       });
     });
   }
+
+  // A field rendered with the loaded value is marked "changed" as soon as it differs from it
+  // (the server marks the others when it renders the form).
+  document.addEventListener('input', function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute('data-mark-changes')) return;
+    var mark = document.getElementById(input.id + '-changed');
+    if (mark) mark.hidden = input.value === input.defaultValue;
+  });
+
+  // One outcome at a time. A new request clears the alert area above the form. A message htmx
+  // puts there (a request refused before it reached the form) replaces the form's last notice,
+  // and takes focus: the Save button that had it was disabled during the request, which lost it.
+  document.addEventListener('htmx:beforeRequest', function () {
+    var alerts = document.getElementById('alerts');
+    if (alerts) alerts.replaceChildren();
+  });
+  document.addEventListener('htmx:afterSettle', function (event) {
+    if (!event.detail.target || event.detail.target.id !== 'alerts') return;
+    var notice = document.getElementById('notice');
+    if (notice) notice.remove();
+    var alert = document.getElementById('alert');
+    if (alert) alert.focus();
+  });
 
   document.addEventListener('DOMContentLoaded', function () { wireCopyButtons(document); });
   document.addEventListener('htmx:afterSettle', function () { wireCopyButtons(document); });

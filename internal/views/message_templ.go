@@ -58,7 +58,7 @@ func MessagePageView(vm MessagePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = NoticeView(vm.Notice).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = noticeView(withoutHeading(vm.Notice, vm.Title), "notice", false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -162,6 +162,15 @@ func MessagePageView(vm MessagePage) templ.Component {
 		}
 		return nil
 	})
+}
+
+// withoutHeading leaves out the notice's title when it only repeats the page's heading (error
+// pages have one sentence for both), so that it is not read twice.
+func withoutHeading(n Notice, heading string) Notice {
+	if n.Title == heading {
+		n.Title = ""
+	}
+	return n
 }
 
 var _ = templruntime.GeneratedTemplate
