@@ -16,8 +16,8 @@ import (
 // Two people, two browser sessions, one profile: the second save shows the conflict, and saving
 // over it keeps the first person's change to the field the second did not touch.
 func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
-	first := newChrome(t)
 	app := startApp(t)
+	first := newChrome(t)
 	browserSignIn(t, first, app, "admin")
 	second, cancel := chromedp.NewContext(first, chromedp.WithNewBrowserContext()) // its own cookies
 	defer cancel()
@@ -51,8 +51,8 @@ func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
 // While a save runs the button is disabled, so a second click sends nothing; the correlation id of
 // a failure can be copied.
 func TestBrowserSaveButtonDisabledWhileSaving(t *testing.T) {
+	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
 	ctx := newChrome(t)
-	app := startApp(t)
 	browserSignIn(t, ctx, app, "admin")
 	app.dev.emu.InjectFaults(pcemu.Fault{Method: http.MethodPut, Delay: 1500 * time.Millisecond})
 	must(t, chromedp.Do(ctx, replaceValue("telephone", "+1 425 555 0177"),

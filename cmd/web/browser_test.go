@@ -101,8 +101,8 @@ func stillSamePage(t *testing.T, ctx context.Context) bool {
 // (a) The admin changes the telephone, saves, sees the success message without a page load,
 // reloads and sees the new value.
 func TestBrowserAdminSavesTelephone(t *testing.T) {
+	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
 	ctx := newChrome(t)
-	app := startApp(t)
 	browserSignIn(t, ctx, app, "admin")
 	screenshot(t, ctx, "form")
 	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
@@ -131,8 +131,8 @@ func TestBrowserAdminSavesTelephone(t *testing.T) {
 
 // (b) An invalid email shows its message next to the field and keeps every typed value.
 func TestBrowserInvalidEmailKeepsTypedValues(t *testing.T) {
+	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
 	ctx := newChrome(t)
-	app := startApp(t)
 	browserSignIn(t, ctx, app, "admin")
 	before := app.dev.emu.Stats()
 
@@ -166,8 +166,8 @@ func TestBrowserInvalidEmailKeepsTypedValues(t *testing.T) {
 
 // (c) The sales agent may read but not save: the save explains which roles can.
 func TestBrowserSalesAgentSeesRoleExplanation(t *testing.T) {
+	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
 	ctx := newChrome(t)
-	app := startApp(t)
 	browserSignIn(t, ctx, app, "sales")
 	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
 
