@@ -117,11 +117,10 @@ type ProfilePage struct {
 	Form ProfileForm
 }
 
-// Action is a button or link on a message page.
+// Action is a link to what the person can do next.
 type Action struct {
 	Label string
 	URL   string
-	Post  bool // a form POST (with the CSRF token) instead of a link
 }
 
 // MessagePage explains something on a page of its own: signed out, a sign-in error, MFA needed.
