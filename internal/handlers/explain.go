@@ -102,7 +102,11 @@ func explain(l *i18n.Localizer, err error, correlationID, step string) explanati
 func details(l *i18n.Localizer, pe *pcclient.Error, correlationID string) []views.Detail {
 	var d []views.Detail
 	if pe.Status != 0 {
-		d = append(d, views.Detail{Label: l.T("detail.status"), Value: strconv.Itoa(pe.Status) + " " + http.StatusText(pe.Status)})
+		status := strconv.Itoa(pe.Status)
+		if l.Code == "en" { // Go knows the reason phrases in English only
+			status += " " + http.StatusText(pe.Status)
+		}
+		d = append(d, views.Detail{Label: l.T("detail.status"), Value: status})
 	}
 	if pe.Code != "" {
 		d = append(d, views.Detail{Label: l.T("detail.code"), Value: pe.Code})
