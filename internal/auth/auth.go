@@ -40,6 +40,9 @@ var (
 	// ErrSignInRequired means the session's tokens can no longer be renewed silently; the person
 	// must sign in again.
 	ErrSignInRequired = errors.New("sign-in required")
+	// ErrSessionStoreUnavailable means the sessions cannot be read right now (Redis down): not
+	// the same as being signed out, since signing in again would fail as well.
+	ErrSessionStoreUnavailable = errors.New("session store unavailable")
 	// ErrSignInState means the callback's state is unknown, expired or already used.
 	ErrSignInState = errors.New("sign-in state unknown, expired or already used")
 )
@@ -408,6 +411,7 @@ func (t storedTokens) oauth() *oauth2.Token {
 type requestSession struct {
 	read bool
 	s    *sessions.Session // nil when not signed in
+	err  error             // ErrSessionStoreUnavailable when the store could not be read
 }
 
 type requestSessionKey struct{}
@@ -426,8 +430,10 @@ func (m *Manager) load(r *http.Request) (*sessions.Session, sessionData, error) 
 		return m.loadFromStore(r)
 	}
 	if !rs.read {
-		rs.s, _, _ = m.loadFromStore(r)
-		rs.read = true
+		_, _, _ = m.loadFromStore(r)
+	}
+	if rs.err != nil {
+		return nil, sessionData{}, rs.err
 	}
 	return m.signedIn(rs.s)
 }
@@ -436,6 +442,10 @@ func (m *Manager) load(r *http.Request) (*sessions.Session, sessionData, error) 
 // replica) stored meanwhile, and keeps it as the request's session.
 func (m *Manager) loadFromStore(r *http.Request) (*sessions.Session, sessionData, error) {
 	s, err := m.cfg.Store.New(r, sessionCookie)
+	if errors.Is(err, ErrSessionStoreUnavailable) {
+		m.rememberFailure(r, err)
+		return nil, sessionData{}, err
+	}
 	if err != nil || s.IsNew {
 		s = nil
 	}
@@ -445,7 +455,13 @@ func (m *Manager) loadFromStore(r *http.Request) (*sessions.Session, sessionData
 
 func (m *Manager) remember(r *http.Request, s *sessions.Session) {
 	if rs, ok := r.Context().Value(requestSessionKey{}).(*requestSession); ok {
-		rs.read, rs.s = true, s
+		rs.read, rs.s, rs.err = true, s, nil
+	}
+}
+
+func (m *Manager) rememberFailure(r *http.Request, err error) {
+	if rs, ok := r.Context().Value(requestSessionKey{}).(*requestSession); ok {
+		rs.read, rs.s, rs.err = true, nil, err
 	}
 }
 

@@ -104,7 +104,7 @@ func (s *RedisStore) New(r *http.Request, name string) (*sessions.Session, error
 	case errors.Is(err, redis.Nil):
 		return session, nil
 	case err != nil:
-		return session, fmt.Errorf("read session from redis: %w", err)
+		return session, fmt.Errorf("read session from redis: %w: %w", ErrSessionStoreUnavailable, err)
 	}
 	if err := securecookie.DecodeMulti(name, raw, &session.Values, s.codecs...); err != nil {
 		return session, fmt.Errorf("decode session: %w", err)

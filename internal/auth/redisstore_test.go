@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -98,8 +99,16 @@ func TestRedisStoreUnreachable(t *testing.T) {
 	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
 	defer gone.Close()
 	down := NewRedisStore(gone, CookieOptions{Path: "/", Lifetime: time.Hour}, keys...)
-	if _, err := down.New(requestWith(c), sessionCookie); err == nil {
-		t.Error("New with a valid cookie and no Redis: no error")
+	if _, err := down.New(requestWith(c), sessionCookie); !errors.Is(err, ErrSessionStoreUnavailable) {
+		t.Errorf("New with a valid cookie and no Redis: %v, want ErrSessionStoreUnavailable", err)
+	}
+	// The person is not told they are signed out: sign-in would fail too.
+	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb", Store: down})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.CurrentUser(requestWith(c)); !errors.Is(err, ErrSessionStoreUnavailable) {
+		t.Errorf("CurrentUser with Redis down: %v", err)
 	}
 	if err := down.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), s); err == nil {
 		t.Error("Save with no Redis: no error")

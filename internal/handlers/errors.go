@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"pcsupport/internal/auth"
 	"pcsupport/internal/views"
 )
 
@@ -23,6 +24,8 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		status = he.Code
 	}
 	switch {
+	case errors.Is(err, auth.ErrSessionStoreUnavailable):
+		status, key = http.StatusServiceUnavailable, "error.sessions"
 	case isCSRFError(err):
 		key = "error.csrf"
 	case status == http.StatusNotFound:

@@ -5,6 +5,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -123,6 +124,9 @@ const (
 func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, err := h.sessions.CurrentUser(c.Request())
+		if errors.Is(err, auth.ErrSessionStoreUnavailable) {
+			return err // not signed out: the error page says to try again shortly
+		}
 		if err != nil {
 			if c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/save") {
 				// The session ended while the person was editing: keep what they typed.

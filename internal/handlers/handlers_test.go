@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -223,4 +224,24 @@ func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
 	if len(profiles.calls) != 0 {
 		t.Error("Partner Center was called")
 	}
+}
+
+// With the session store down the person is not sent to sign in (that would fail too): they are
+// told to try again shortly.
+func TestSessionStoreDownIsNotSignedOut(t *testing.T) {
+	h := New(Options{Profiles: &fakeProfiles{}, Sessions: downSessions{}, Assets: namesAsPaths{}, BasePath: "/"})
+	e := echo.New()
+	e.HTTPErrorHandler = h.HTTPErrorHandler
+	h.Register(e.Group(""))
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Your session cannot be read right now") {
+		t.Errorf("store down: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+type downSessions struct{ fakeSessions }
+
+func (downSessions) CurrentUser(*http.Request) (auth.User, error) {
+	return auth.User{}, fmt.Errorf("read session: %w", auth.ErrSessionStoreUnavailable)
 }
