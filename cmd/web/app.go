@@ -77,7 +77,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	assets := static.New()
 	sessions := handlers.LoginHintFrom(countedSignIns{Sessions: signIn, m: m}, cfg.IdentityHeader)
 	h := handlers.New(handlers.Options{Profiles: pc, Sessions: sessions, Assets: assets, BasePath: cfg.BasePath, Logger: log,
-		DevTools: a.dev.toolsURL(), ObserveSave: m.Save, Portal: cfg.PortalURL(), Secure: cfg.Secure()})
+		DevTools: a.dev.toolsURL(), ObserveSave: m.Save, Portal: cfg.PortalURL(), Secure: cfg.Secure(),
+		SaveLocker: sessionStore.saveLocker})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
 	a.handler = signIn.Middleware(newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
 		{"configuration", func(context.Context) error { return nil }}, // checked at start: the app does not run without it

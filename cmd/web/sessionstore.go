@@ -14,12 +14,13 @@ import (
 	"pcsupport/internal/config"
 )
 
-// sessionBackend is the configured session store with the refresh lock that goes with it.
+// sessionBackend is the configured session store with the locks that go with it.
 type sessionBackend struct {
-	store  sessions.Store
-	locker auth.RefreshLocker // nil: auth's in-process default, enough for one replica
-	ready  func(context.Context) error
-	close  func()
+	store      sessions.Store
+	locker     auth.RefreshLocker // nil: auth's in-process default, enough for one replica
+	saveLocker auth.RefreshLocker // nil: the handlers' in-process default
+	ready      func(context.Context) error
+	close      func()
 }
 
 // openSessionStore opens the store cfg names. A Redis that does not answer yet is logged, not
@@ -40,7 +41,10 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			log.Warn("session store not reachable yet", "err", err)
 		}
 		return &sessionBackend{store: store, locker: auth.NewRedisRefreshLocker(client), ready: store.Ping,
-			close: func() { _ = client.Close() }}, nil
+			// Replicas share the per-partner save lock too, so that two saves from one loaded
+			// version never both apply; it outlives a PUT with all its retries.
+			saveLocker: auth.NewRedisLocker(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
+			close:      func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")
 		store, err := auth.NewFilesystemStore(dir, cookies, cfg.SessionKeys...)

@@ -44,7 +44,13 @@ type RedisRefreshLocker struct {
 
 // NewRedisRefreshLocker locks under keys "pcs:refresh-lock:<session id>".
 func NewRedisRefreshLocker(client *redis.Client) *RedisRefreshLocker {
-	return &RedisRefreshLocker{client: client, prefix: "pcs:refresh-lock:", ttl: redisLockTTL}
+	return NewRedisLocker(client, "pcs:refresh-lock:", redisLockTTL)
+}
+
+// NewRedisLocker is the same lock for other uses (the saves of one partner across replicas):
+// keys are prefix+key, and a holder that dies frees its lock after ttl.
+func NewRedisLocker(client *redis.Client, prefix string, ttl time.Duration) *RedisRefreshLocker {
+	return &RedisRefreshLocker{client: client, prefix: prefix, ttl: ttl}
 }
 
 var releaseScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)

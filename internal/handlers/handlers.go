@@ -43,6 +43,11 @@ type Sessions interface {
 	TakeKeptFormValues(w http.ResponseWriter, r *http.Request) url.Values
 }
 
+// Locker hands out one lock per key until ctx ends.
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
 // Assets gives the URL path (relative to the static mount) of an embedded asset.
 type Assets interface {
 	Path(name string) string
@@ -61,7 +66,7 @@ type Handlers struct {
 	log      *slog.Logger
 	audit    *slog.Logger
 
-	tenantLocks    keyedlock.Locks // one save at a time per partner tenant: check, then PUT
+	tenantLocks    Locker // one save at a time per partner tenant: check, then PUT
 	tenantLockWait time.Duration
 	submissions    submissions
 	observeSave    SaveObserver // nil: saves are not counted
@@ -78,6 +83,9 @@ type Options struct {
 	Secure   bool   // the public URL is https: cookies set by the handlers are Secure
 	Logger   *slog.Logger
 	Audit    *slog.Logger // where the save audit trail goes; default: Logger
+	// SaveLocker serialises the saves of one partner tenant (the check, then the PUT). Default:
+	// within this process; behind several replicas pass one shared by all (Redis).
+	SaveLocker Locker
 	// ObserveSave, optional, is told the outcome of every save attempt (cmd/web counts them).
 	ObserveSave SaveObserver
 }
@@ -88,6 +96,10 @@ func New(o Options) *Handlers {
 		catalog: i18n.Default(), log: o.Logger, tenantLockWait: tenantLockWait}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	h.tenantLocks = o.SaveLocker
+	if h.tenantLocks == nil {
+		h.tenantLocks = &keyedlock.Locks{}
 	}
 	h.audit = o.Audit
 	h.observeSave = o.ObserveSave
