@@ -31,7 +31,7 @@ func explain(l *i18n.Localizer, err error, correlationID, step string) explanati
 	say := func(title, line string) views.Notice {
 		return views.Notice{Kind: views.NoticeError, Title: l.T(title), Lines: []string{l.T(line)}}
 	}
-	if errors.Is(err, auth.ErrSignInRequired) || errors.Is(err, auth.ErrNotSignedIn) {
+	if needsSignIn(err) {
 		return explanation{status: http.StatusUnauthorized, signIn: true, notice: say("explain.signInExpired.title", "explain.signInExpired.line")}
 	}
 	var pe *pcclient.Error
@@ -96,6 +96,12 @@ func explain(l *i18n.Localizer, err error, correlationID, step string) explanati
 	}
 	e.notice.Details = details(l, pe, correlationID)
 	return e
+}
+
+// needsSignIn reports that the session ended or its tokens can no longer be renewed: only a new
+// sign-in helps.
+func needsSignIn(err error) bool {
+	return errors.Is(err, auth.ErrSignInRequired) || errors.Is(err, auth.ErrNotSignedIn)
 }
 
 // details are the facts Microsoft support asks for.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"pcsupport/internal/auth"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/views"
 )
@@ -189,7 +188,7 @@ const (
 func (h *Handlers) respondUpstreamError(c echo.Context, f profileForm, err error, correlationID, step string, a *audit) error {
 	var pe *pcclient.Error
 	errors.As(err, &pe)
-	if errors.Is(err, auth.ErrSignInRequired) || errors.Is(err, auth.ErrNotSignedIn) {
+	if needsSignIn(err) {
 		a.record("sign_in_required", http.StatusUnauthorized, nil)
 		return h.keepAndSignIn(c, f)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"pcsupport/internal/pcclient"
 	"pcsupport/internal/views"
 )
 
@@ -35,8 +36,9 @@ type submission struct {
 	expiry time.Time
 }
 
-// newSubmissionID is put in every rendered form.
-func newSubmissionID() string { return uuid.NewString() }
+// newSubmissionID is put in every rendered form; it becomes the PUT's MS-RequestId, hence the
+// client's id format.
+func newSubmissionID() string { return pcclient.NewID() }
 
 // validSubmissionID accepts only ids this app could have made.
 func validSubmissionID(id string) bool {
