@@ -73,12 +73,14 @@ func TestEndedSessionKeepsTypedValuesWithoutJavaScript(t *testing.T) {
 	_, doc := other.get(app.url)
 	other.post(app.url+"auth/signout", url.Values{"_csrf": {doc.Find(`header input[name="_csrf"]`).AttrOr("value", "")}})
 
-	resp, doc := b.post(app.url+"save", form) // follows the redirects to the sign-in page
+	resp, _ := b.post(app.url+"save", form) // follows the redirects to the sign-in page
 	if !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
 		t.Fatalf("POST with an ended session went to %s", resp.Request.URL)
 	}
-	_ = doc
 	resp, doc = b.signInAt(app, resp.Request.URL.String(), "admin")
+	if resp.Request.URL.String() != app.url {
+		t.Errorf("after signing in again landed on %s, want the form", resp.Request.URL)
+	}
 	if got := doc.Find(`input[name="email"]`).AttrOr("value", ""); got != "helpdesk@contoso-partner.example" {
 		t.Errorf("email after signing in again = %q", got)
 	}
