@@ -59,7 +59,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	signIn, err := auth.New(auth.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		RedirectURL: cfg.RedirectURL(), Scopes: cfg.Scopes(), BasePath: cfg.BasePath,
-		Store: sessionStore.store, RefreshLocker: sessionStore.locker, SessionLifetime: cfg.SessionLifetime, Logger: log,
+		Store: sessionStore.store, CookieKeys: cfg.SessionKeys, Secure: cfg.Secure(),
+		RefreshLocker: sessionStore.locker, SessionLifetime: cfg.SessionLifetime, Logger: log,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: m.TokenEndpointTransport(http.DefaultTransport)},
 	})
 	if err != nil {
@@ -75,13 +76,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	assets := static.New()
-	sessions := handlers.LoginHintFrom(countedSignIns{Sessions: signIn, m: m}, cfg.IdentityHeader)
-	h := handlers.New(handlers.Options{Profiles: pc, Sessions: sessions, Assets: assets, BasePath: cfg.BasePath, Logger: log,
-		DevTools: a.dev.toolsURL(), ObserveSave: m.Save, Portal: cfg.PortalURL(), Secure: cfg.Secure(),
-		SaveLocker: sessionStore.saveLocker})
+	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn,
+		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
+		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
+		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
 	a.handler = signIn.Middleware(newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
-		{"configuration", func(context.Context) error { return nil }}, // checked at start: the app does not run without it
 		{"sign-in provider", signIn.Ready},
 		{"session store", a.sessionStoreReady},
 	}}))

@@ -117,7 +117,7 @@ func (b *browser) signInAt(app *testApp, start, persona string) (*http.Response,
 	form := doc.Find("form").First()
 	action, ok := form.Attr("action")
 	if !ok || !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
-		b.t.Fatalf("expected the dev sign-in page, got %s:\n%s", resp.Request.URL, html(doc))
+		b.t.Fatalf("expected the dev sign-in page, got %.200s:\n%.2000s", resp.Request.URL, html(doc))
 	}
 	values := url.Values{"persona": {persona}}
 	if persona == "cancel" {
@@ -129,7 +129,7 @@ func (b *browser) signInAt(app *testApp, start, persona string) (*http.Response,
 	target, _ := resp.Request.URL.Parse(action)
 	resp, doc = b.post(target.String(), values)
 	if !strings.HasPrefix(resp.Request.URL.String(), app.url) {
-		b.t.Fatalf("after sign-in: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, html(doc))
+		b.t.Fatalf("after sign-in: %d at %.200s:\n%.2000s", resp.StatusCode, resp.Request.URL, html(doc))
 	}
 	return resp, doc
 }

@@ -66,7 +66,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      saveBudget + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A real request's headers are a few KB: cookies (the session reference, a pending sign-in
+		// or two, kept values: each under 4 KB), the proxy's forwarded and identity headers. Go's
+		// default of 1 MB let slow clients make the app hold hundreds of MB of headers.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -125,12 +125,12 @@ func observeRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 
 // countedSignIns counts finished sign-ins by outcome; everything else goes straight through.
 type countedSignIns struct {
-	handlers.Sessions
+	handlers.SignIn
 	m *metrics.Metrics
 }
 
 func (s countedSignIns) FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error) {
-	to, err := s.Sessions.FinishSignIn(w, r)
+	to, err := s.SignIn.FinishSignIn(w, r)
 	var pe *auth.ProviderError
 	switch {
 	case err == nil:

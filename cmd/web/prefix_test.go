@@ -114,10 +114,14 @@ func TestWholePathUnderAPrefix(t *testing.T) {
 			}
 			checkURLsKeepPrefix(t, "signed-out page", doc, app.url)
 
-			// Every cookie the app set is scoped to the prefix.
+			// Every cookie the app set is scoped to the prefix (a pending sign-in's to its routes).
 			for _, c := range cookies.all() {
-				if strings.HasPrefix(c.Name, "pcs_") && c.Path != testPrefix {
-					t.Errorf("cookie %s has path %q, want %q", c.Name, c.Path, testPrefix)
+				want := testPrefix
+				if strings.HasPrefix(c.Name, "pcs_signin_") {
+					want = testPrefix + "auth/"
+				}
+				if strings.HasPrefix(c.Name, "pcs_") && c.Path != want {
+					t.Errorf("cookie %s has path %q, want %q", c.Name, c.Path, want)
 				}
 			}
 			if len(cookies.all()) == 0 {

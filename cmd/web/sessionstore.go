@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -40,25 +38,19 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 		if err := store.Ping(pingCtx); err != nil {
 			log.Warn("session store not reachable yet", "err", err)
 		}
-		return &sessionBackend{store: store, locker: auth.NewRedisRefreshLocker(client), ready: store.Ping,
+		return &sessionBackend{store: store, locker: auth.NewRedisRefreshLocker(client), ready: store.Probe,
 			// Replicas share the per-partner save lock too, so that two saves from one loaded
 			// version never both apply; it outlives a PUT with all its retries.
 			saveLocker: auth.NewRedisLocker(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
 			close:      func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")
-		store, err := auth.NewFilesystemStore(dir, cookies, cfg.SessionKeys...)
+		store, err := auth.NewFileStore(dir, cookies, cfg.SessionKeys...)
 		if err != nil {
 			return nil, err
 		}
 		sweepCtx, stopSweep := context.WithCancel(ctx)
-		go auth.SweepFilesystemSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
-		ready := func(context.Context) error {
-			if _, err := os.Stat(dir); err != nil {
-				return fmt.Errorf("session store (files): %w", err)
-			}
-			return nil
-		}
-		return &sessionBackend{store: store, ready: ready, close: stopSweep}, nil
+		go auth.SweepFileSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
+		return &sessionBackend{store: store, ready: store.Probe, close: stopSweep}, nil
 	}
 }

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -24,15 +25,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-const (
-	sessionCookie = "pcs_session"
-	signInCookie  = "pcs_signin"
-
-	// pendingLifetime bounds how long a started sign-in may take to come back.
-	pendingLifetime = 10 * time.Minute
-	// maxPending bounds the sign-ins one browser may have under way (several tabs).
-	maxPending = 5
-)
+const sessionCookie = "pcs_session"
 
 var (
 	// ErrNotSignedIn means the request carries no valid session.
@@ -45,6 +38,9 @@ var (
 	ErrSessionStoreUnavailable = errors.New("session store unavailable")
 	// ErrSignInState means the callback's state is unknown, expired or already used.
 	ErrSignInState = errors.New("sign-in state unknown, expired or already used")
+	// ErrSignInProviderUnavailable means the sign-in provider did not answer (discovery or a
+	// token refresh): not a refusal, so trying again later may work.
+	ErrSignInProviderUnavailable = errors.New("sign-in provider not answering")
 )
 
 // ProviderError is an error the sign-in provider sent back to the callback instead of a code
@@ -101,18 +97,7 @@ type sessionData struct {
 	Tokens storedTokens
 }
 
-type pendingSignIn struct {
-	State    string
-	Verifier string
-	Nonce    string
-	ReturnTo string
-	Created  time.Time
-}
-
-func init() {
-	gob.Register(sessionData{})
-	gob.Register([]pendingSignIn{})
-}
+func init() { gob.Register(sessionData{}) }
 
 // Config configures a Manager.
 type Config struct {
@@ -121,8 +106,13 @@ type Config struct {
 	ClientSecret string
 	RedirectURL  string
 	Scopes       []string
-	BasePath     string // targets after sign-in must stay under it
+	BasePath     string // targets after sign-in must stay under it, and the path of the app's cookies
 	Store        sessions.Store
+	// CookieKeys seal what the browser carries before sign-in (the pending sign-in, typed values
+	// waiting for their owner, who signed in last): pairs of signing and encryption keys, the
+	// first pair for new cookies, as for the session store.
+	CookieKeys [][]byte
+	Secure     bool // cookies are Secure (the public URL is https)
 	// RefreshLocker serialises token refreshes per session; replicas sharing Store must share it.
 	// Default: NewLocalRefreshLocker, for one replica.
 	RefreshLocker RefreshLocker
@@ -141,16 +131,22 @@ type Manager struct {
 	log   *slog.Logger
 	locks RefreshLocker
 
-	mu       sync.Mutex // guards the discovered provider
-	oauth    *oauth2.Config
-	verifier *oidc.IDTokenVerifier
+	pending  sealedCookie // sign-ins under way
+	kept     sealedCookie // typed values waiting for their owner
+	identity sealedCookie // who last signed in on this browser
+
+	mu        sync.Mutex // guards the discovered provider and the last readiness check
+	oauth     *oauth2.Config
+	verifier  *oidc.IDTokenVerifier
+	checkedAt time.Time
+	checkErr  error
 }
 
 // New returns a Manager. Discovery happens on first use (and is retried until it succeeds), so
 // the app starts even while the provider is unreachable.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Store == nil {
-		return nil, errors.New("auth: Issuer, ClientID, RedirectURL and Store are required")
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Store == nil || len(cfg.CookieKeys) == 0 {
+		return nil, errors.New("auth: Issuer, ClientID, RedirectURL, Store and CookieKeys are required")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -173,7 +169,11 @@ func New(cfg Config) (*Manager, error) {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	return &Manager{cfg: cfg, log: cfg.Logger, locks: cfg.RefreshLocker}, nil
+	return &Manager{cfg: cfg, log: cfg.Logger, locks: cfg.RefreshLocker,
+		pending:  newSealedCookie(cfg.CookieKeys, cfg.BasePath+"auth/", cfg.Secure, pendingLifetime),
+		kept:     newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, keptLifetime),
+		identity: newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, cfg.SessionLifetime+identityOutlives),
+	}, nil
 }
 
 func (m *Manager) ctx(ctx context.Context) context.Context {
@@ -189,7 +189,7 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	}
 	p, err := oidc.NewProvider(m.ctx(ctx), m.cfg.Issuer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w", m.cfg.Issuer, err)
+		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w: %w", m.cfg.Issuer, ErrSignInProviderUnavailable, err)
 	}
 	m.oauth = &oauth2.Config{
 		ClientID:     m.cfg.ClientID,
@@ -202,87 +202,28 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	return m.oauth, m.verifier, nil
 }
 
-// Ready reports whether the sign-in provider's discovery document can be had.
+// readinessCacheFor is how long a readiness answer is reused: probes every few seconds from
+// each replica then cost the provider one discovery request per interval at most.
+const readinessCacheFor = 5 * time.Second
+
+// Ready reports whether the sign-in provider's discovery document can be had now. It fetches
+// the document again (at most every readinessCacheFor), so a provider that went away is noticed.
 func (m *Manager) Ready(ctx context.Context) error {
-	_, _, err := m.discover(ctx)
+	m.mu.Lock()
+	if m.cfg.Now().Sub(m.checkedAt) < readinessCacheFor {
+		err := m.checkErr
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	_, err := oidc.NewProvider(m.ctx(ctx), m.cfg.Issuer)
+	if err == nil {
+		_, _, err = m.discover(ctx)
+	}
+	m.mu.Lock()
+	m.checkedAt, m.checkErr = m.cfg.Now(), err
+	m.mu.Unlock()
 	return err
-}
-
-// SignInOptions adjust one sign-in.
-type SignInOptions struct {
-	LoginHint  string // pre-fills the account (e.g. from the SSO proxy's identity header)
-	RequireMFA bool   // asks the provider to sign in again with multi-factor authentication
-}
-
-// StartSignIn records a pending sign-in server-side and returns the provider URL to send the
-// browser to. returnTo is where the person lands afterwards; anything outside the base path is
-// replaced by the base path.
-func (m *Manager) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o SignInOptions) (string, error) {
-	oc, _, err := m.discover(r.Context())
-	if err != nil {
-		return "", err
-	}
-	p := pendingSignIn{
-		State:    randomString(),
-		Verifier: oauth2.GenerateVerifier(),
-		Nonce:    randomString(),
-		ReturnTo: SafeReturnTo(m.cfg.BasePath, returnTo),
-		Created:  m.cfg.Now(),
-	}
-	s, _ := m.cfg.Store.New(r, signInCookie) // an unreadable cookie just starts afresh
-	pending, _ := s.Values["pending"].([]pendingSignIn)
-	pending = append(m.unexpired(pending), p)
-	if len(pending) > maxPending {
-		pending = pending[len(pending)-maxPending:]
-	}
-	s.Values["pending"] = pending
-	s.Options.MaxAge = int(pendingLifetime / time.Second)
-	if err := s.Save(r, w); err != nil {
-		return "", fmt.Errorf("save pending sign-in: %w", err)
-	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(p.Verifier), oidc.Nonce(p.Nonce)}
-	if o.LoginHint != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
-	}
-	if o.RequireMFA {
-		// Entra ID honours amr_values=mfa; prompt=login makes every provider ask again.
-		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("amr_values", "mfa"))
-	}
-	return oc.AuthCodeURL(p.State, opts...), nil
-}
-
-func (m *Manager) unexpired(ps []pendingSignIn) []pendingSignIn {
-	now := m.cfg.Now()
-	return slices.DeleteFunc(slices.Clone(ps), func(p pendingSignIn) bool { return now.Sub(p.Created) > pendingLifetime })
-}
-
-// takePending finds and removes the pending sign-in for state, so each state is used once.
-func (m *Manager) takePending(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, bool) {
-	s, err := m.cfg.Store.New(r, signInCookie)
-	if err != nil || s.IsNew || state == "" {
-		return pendingSignIn{}, false
-	}
-	pending, _ := s.Values["pending"].([]pendingSignIn)
-	found, idx := pendingSignIn{}, -1
-	for i, p := range pending {
-		// Compare every entry in constant time so the timing says nothing about the state.
-		if subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) == 1 {
-			found, idx = p, i
-		}
-	}
-	if idx < 0 {
-		return pendingSignIn{}, false
-	}
-	pending = slices.Delete(pending, idx, idx+1)
-	s.Values["pending"] = m.unexpired(pending)
-	if _, kept := s.Values["kept"]; len(pending) == 0 && !kept {
-		s.Options.MaxAge = -1
-	}
-	if err := s.Save(r, w); err != nil {
-		m.log.Warn("could not consume pending sign-in", "err", err)
-		return pendingSignIn{}, false
-	}
-	return found, m.cfg.Now().Sub(found.Created) <= pendingLifetime
 }
 
 // FinishSignIn handles the provider's redirect back: it checks the state, exchanges the code with
@@ -339,6 +280,9 @@ func (m *Manager) FinishSignIn(w http.ResponseWriter, r *http.Request) (string, 
 	if err := s.Save(r, w); err != nil {
 		return p.ReturnTo, fmt.Errorf("save session: %w", err)
 	}
+	if err := m.identity.write(w, identityCookie, identity{Owner: user.ownerKey()}); err != nil {
+		m.log.Warn("could not remember who signed in on this browser", "err", err)
+	}
 	m.log.Info("signed in", "user", user.Username, "oid", user.ObjectID, "tid", user.TenantID)
 	return p.ReturnTo, nil
 }
@@ -357,7 +301,7 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		return User{}, fmt.Errorf("read ID token claims: %w", err)
 	}
 	u := User{Subject: idt.Subject, ObjectID: c.OID, TenantID: c.TID, Name: c.Name,
-		Username: firstNonEmpty(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR}
+		Username: cmp.Or(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR}
 	if u.AMR == nil {
 		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
 		u.AMR = amrFromJWT(accessToken)
@@ -483,8 +427,11 @@ func (m *Manager) CurrentUser(r *http.Request) (User, error) {
 	return d.User, err
 }
 
-// SignOut ends the server-side session and clears the cookie.
+// SignOut ends the server-side session and clears the session cookie, and forgets who signed
+// in on this browser and anything they typed: the next person starts from nothing.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
+	m.identity.clear(w, identityCookie)
+	m.kept.clear(w, keptCookie)
 	s, err := m.cfg.Store.New(r, sessionCookie)
 	if err != nil || s.IsNew {
 		return nil
@@ -498,13 +445,4 @@ func randomString() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -17,7 +17,7 @@ import (
 func TestFullDiskLeavesTheSessionAsItWas(t *testing.T) {
 	dir := testdisk.Mount(t, 256<<10)
 	opts := CookieOptions{Path: "/", Lifetime: 8 * time.Hour}
-	store, err := NewFilesystemStore(dir+"/sessions", opts, securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32))
+	store, err := NewFileStore(dir+"/sessions", opts, securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,14 +67,7 @@ func NewRedisStore(client *redis.Client, opts CookieOptions, keyPairs ...[]byte)
 }
 
 func newRedisStore(client *redis.Client, prefix string, opts CookieOptions, keyPairs ...[]byte) *RedisStore {
-	codecs := securecookie.CodecsFromPairs(keyPairs...)
-	for _, c := range codecs {
-		if sc, ok := c.(*securecookie.SecureCookie); ok {
-			sc.MaxAge(int(opts.Lifetime / time.Second))
-			sc.MaxLength(maxSessionBytes)
-		}
-	}
-	return &RedisStore{client: client, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, keyPrefix: prefix}
+	return &RedisStore{client: client, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), lifetime: opts.Lifetime, keyPrefix: prefix}
 }
 
 // Get returns the session cached for this request, or loads it.
@@ -126,7 +118,7 @@ func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessi
 		return nil
 	}
 	if session.ID == "" {
-		session.ID = strings.TrimRight(base32.StdEncoding.EncodeToString(securecookie.GenerateRandomKey(32)), "=")
+		session.ID = newSessionID()
 	}
 	data, err := securecookie.EncodeMulti(session.Name(), session.Values, s.codecs...)
 	if err != nil {
@@ -147,10 +139,25 @@ func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessi
 	return nil
 }
 
-// Ping reports whether Redis answers, for the readiness check.
+// Ping reports whether Redis answers.
 func (s *RedisStore) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("session store (redis): %w", err)
+	}
+	return nil
+}
+
+// Probe writes, reads back and deletes a short-lived key the way sessions are written, so that
+// readiness fails when Redis answers PING but refuses writes (out of memory, read-only replica).
+func (s *RedisStore) Probe(ctx context.Context) error {
+	key, want := s.keyPrefix+"probe:"+randomString(), randomString()
+	if err := s.client.Set(ctx, key, want, 10*time.Second).Err(); err != nil {
+		return fmt.Errorf("session store (redis) cannot write: %w", err)
+	}
+	defer s.client.Del(context.WithoutCancel(ctx), key)
+	got, err := s.client.Get(ctx, key).Result()
+	if err != nil || got != want {
+		return fmt.Errorf("session store (redis) cannot read back what it wrote: %v", err)
 	}
 	return nil
 }

@@ -59,8 +59,8 @@ func TestRedisStoreContract(t *testing.T) {
 	})
 }
 
-// Keys carry the session's own lifetime (the sign-in cookie's is ten minutes), never more than
-// the store's, so Redis forgets abandoned sessions by itself.
+// Keys carry the session's own lifetime when it is shorter, never more than the store's, so
+// Redis forgets abandoned sessions by itself.
 func TestRedisKeysExpireWithTheSession(t *testing.T) {
 	client := redisForTest(t)
 	store := NewRedisStore(client, CookieOptions{Path: "/", Lifetime: 8 * time.Hour}, testKeys()...)
@@ -71,7 +71,7 @@ func TestRedisKeysExpireWithTheSession(t *testing.T) {
 	}{
 		{sessionCookie, 0, 8 * time.Hour},
 		{sessionCookie, int((8 * time.Hour) / time.Second), 8 * time.Hour},
-		{signInCookie, int(pendingLifetime / time.Second), pendingLifetime},
+		{sessionCookie, int((10 * time.Minute) / time.Second), 10 * time.Minute},
 		{"long_lived", int((24 * time.Hour) / time.Second), 8 * time.Hour},
 	} {
 		s, _ := store.New(httptest.NewRequest("GET", "/", nil), tc.name)
@@ -103,7 +103,7 @@ func TestRedisStoreUnreachable(t *testing.T) {
 		t.Errorf("New with a valid cookie and no Redis: %v, want ErrSessionStoreUnavailable", err)
 	}
 	// The person is not told they are signed out: sign-in would fail too.
-	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb", Store: down})
+	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb", Store: down, CookieKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,18 @@ import (
 	"strings"
 )
 
-// SafeReturnTo returns target when it is a local path under basePath, and basePath otherwise, so
-// that a crafted sign-in link can never send someone to another site (open redirect).
+// maxReturnTo bounds a return target: the app's own pages have short URLs, and the target
+// travels in a cookie during sign-in.
+const maxReturnTo = 1024
+
+// SafeReturnTo returns target when it is a local path under basePath of at most maxReturnTo
+// bytes, and basePath otherwise, so that a crafted sign-in link can never send someone to
+// another site (open redirect) nor make the pending sign-in too large to carry.
 func SafeReturnTo(basePath, target string) string {
 	if !strings.HasSuffix(basePath, "/") {
 		basePath += "/"
 	}
-	if target == "" || strings.ContainsAny(target, "\\\x00\r\n\t") || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") {
+	if target == "" || len(target) > maxReturnTo || strings.ContainsAny(target, "\\\x00\r\n\t") || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") {
 		return basePath
 	}
 	u, err := url.Parse(target)

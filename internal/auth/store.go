@@ -2,16 +2,13 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"net/http"
-
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 )
 
@@ -36,30 +33,14 @@ func (o CookieOptions) sessionOptions() *sessions.Options {
 // far above securecookie's 4 KB default that is meant for cookies.
 const maxSessionBytes = 64 << 10
 
-// NewFilesystemStore keeps sessions in files under dir, encrypted and signed with keyPairs, so
-// that sessions survive a restart. The cookie holds only the signed and encrypted session id.
-func NewFilesystemStore(dir string, opts CookieOptions, keyPairs ...[]byte) (*sessions.FilesystemStore, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("session directory: %w", err)
-	}
-	s := sessions.NewFilesystemStore(dir, keyPairs...)
-	s.MaxLength(maxSessionBytes)
-	s.Options = opts.sessionOptions()
-	for _, c := range s.Codecs {
-		if sc, ok := c.(*securecookie.SecureCookie); ok {
-			sc.MaxAge(int(opts.Lifetime / time.Second))
-		}
-	}
-	return s, nil
-}
-
-// SweepFilesystemSessions deletes session files not written for longer than lifetime, every
-// interval, until ctx ends: the filesystem store never deletes abandoned sessions itself.
-func SweepFilesystemSessions(ctx context.Context, dir string, lifetime, interval time.Duration, log *slog.Logger) {
+// SweepFileSessions deletes session files not written for longer than lifetime, and temporary
+// files a crash left behind, every interval, until ctx ends: abandoned sessions are never
+// deleted otherwise.
+func SweepFileSessions(ctx context.Context, dir string, lifetime, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		removed := sweepOnce(dir, time.Now().Add(-lifetime))
+		removed := sweepOnce(dir, time.Now().Add(-lifetime), time.Now().Add(-time.Minute))
 		if removed > 0 {
 			log.Debug("removed expired session files", "count", removed)
 		}
@@ -71,14 +52,20 @@ func SweepFilesystemSessions(ctx context.Context, dir string, lifetime, interval
 	}
 }
 
-func sweepOnce(dir string, before time.Time) int {
+func sweepOnce(dir string, sessionsBefore, tempBefore time.Time) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return 0
 	}
 	removed := 0
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "session_") {
+		var before time.Time
+		switch {
+		case strings.HasPrefix(e.Name(), sessionFilePrefix):
+			before = sessionsBefore
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			before = tempBefore
+		default:
 			continue
 		}
 		info, err := e.Info()

@@ -212,8 +212,8 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 			t.Errorf("a tampered cookie loads a session (IsNew %v, err %v)", got.IsNew, err)
 		}
 		renamed := *c
-		renamed.Name = signInCookie // the name is signed in: one session's cookie cannot pose as another's
-		if got, err := store.New(requestWith(&renamed), signInCookie); !got.IsNew || err == nil {
+		renamed.Name = "pcs_other" // the name is signed in: one session's cookie cannot pose as another's
+		if got, err := store.New(requestWith(&renamed), "pcs_other"); !got.IsNew || err == nil {
 			t.Errorf("a session cookie renamed loads a session (IsNew %v, err %v)", got.IsNew, err)
 		}
 	})
@@ -246,7 +246,7 @@ func TestFilesystemStoreContract(t *testing.T) {
 		dir := t.TempDir()
 		return storeBacking{
 			open: func(opts CookieOptions, keyPairs ...[]byte) sessions.Store {
-				s, err := NewFilesystemStore(dir, opts, keyPairs...)
+				s, err := NewFileStore(dir, opts, keyPairs...)
 				if err != nil {
 					t.Fatal(err)
 				}

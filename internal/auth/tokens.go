@@ -77,7 +77,11 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 	tok, err := oc.TokenSource(grantCtx, expired).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest) {
+		if !errors.As(err, &re) || re.Response != nil && re.Response.StatusCode >= 500 {
+			// No answer, or the provider's own failure: not a refusal of this person's tokens.
+			return nil, fmt.Errorf("refresh access token: %w: %w", ErrSignInProviderUnavailable, err)
+		}
+		if re.ErrorCode == "invalid_grant" || re.Response != nil && re.Response.StatusCode == http.StatusBadRequest {
 			// Another replica may have spent this refresh token and stored the rotated one (its
 			// lock expired, or it does not share ours): what it stored is as good as a refresh.
 			if _, stored, err := m.loadFromStore(r); err == nil && stored.Tokens.Refresh != expired.RefreshToken && usable(stored.Tokens) {

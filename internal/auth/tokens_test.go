@@ -77,7 +77,7 @@ func (p *rotatingProvider) counts() (refreshes, refused int) {
 func newTestManager(t *testing.T, issuer string, store sessions.Store, locker RefreshLocker) *Manager {
 	t.Helper()
 	m, err := New(Config{Issuer: issuer, ClientID: "client", ClientSecret: "secret", RedirectURL: "http://app/auth/callback",
-		Store: store, RefreshLocker: locker, Logger: slog.New(slog.DiscardHandler)})
+		Store: store, CookieKeys: testKeys(), RefreshLocker: locker, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestReplicasRefreshASessionOnce(t *testing.T) {
 // A refresh refused because another replica spent the refresh token meanwhile (its lock had
 // expired, say) uses the tokens that replica stored, instead of ending the session.
 func TestRefreshRefusedAfterAnotherRotatedItUsesTheStoredTokens(t *testing.T) {
-	store, err := NewFilesystemStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestRefreshRefusedAfterAnotherRotatedItUsesTheStoredTokens(t *testing.T) {
 
 // A refresh token refused with nothing newer stored ends the session: sign in again.
 func TestRefreshRefusedAsksToSignIn(t *testing.T) {
-	store, err := NewFilesystemStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,12 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/i18n"
 	"pcsupport/internal/views"
 )
 
@@ -40,7 +39,7 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		status = http.StatusInternalServerError
 	}
 	l := h.loc(c)
-	n := errorNotice(l, key+".title", key+".line")
+	n := noticeOf(views.NoticeError, l, key+".title", key+".line")
 	if status >= 500 {
 		h.logger(c).Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	} else {
@@ -52,31 +51,17 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		_ = render(c, status, views.NoticeView(n))
 		return
 	}
-	if err := render(c, status, views.MessagePageView(views.MessagePage{Page: h.page(c, n.Title), Notice: n,
-		Actions: []views.Action{{Label: l.T("action.goToProfile"), URL: h.basePath}}})); err != nil {
+	if err := h.messagePage(c, status, n.Title, n, views.Action{Label: l.T("action.goToProfile"), URL: h.basePath}); err != nil {
 		h.logger(c).Error("render error page", "err", err)
 		_ = c.String(status, n.Title)
 	}
 }
 
-// errCSRF marks every refusal of the CSRF check, whichever way it was detected.
-var errCSRF = echo.NewHTTPError(http.StatusForbidden, "CSRF check failed")
+// noticeOf is a notice of a title and one line, both catalogue messages.
+func noticeOf(kind views.NoticeKind, l *i18n.Localizer, title, line string) views.Notice {
+	return views.Notice{Kind: kind, Title: l.T(title), Lines: []string{l.T(line)}}
+}
 
-func isCSRFError(err error) bool { return errors.Is(err, errCSRF) }
-
-// CSRF protects every state-changing request: a token in a hidden input (so it works without
-// JavaScript) or in the X-CSRF-Token header (htmx sends it), and the browser's Sec-Fetch-Site.
-func CSRF(basePath string, secure bool) echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     csrfKey,
-		CookieName:     "pcs_csrf",
-		CookiePath:     basePath,
-		CookieSecure:   secure,
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		// The sign-in provider's redirect back is a cross-site GET: safe methods pass anyway.
-		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, errCSRF },
-		ErrorHandler:          func(err error, _ echo.Context) error { return fmt.Errorf("%w: %v", errCSRF, err) },
-	})
+func (h *Handlers) messagePage(c echo.Context, status int, title string, n views.Notice, actions ...views.Action) error {
+	return render(c, status, views.MessagePageView(views.MessagePage{Page: h.page(c, title), Notice: n, Actions: actions}))
 }

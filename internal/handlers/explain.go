@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
@@ -12,90 +13,104 @@ import (
 	"pcsupport/internal/views"
 )
 
-// explanation is what a person is told about a failed Partner Center call: the one place where
-// upstream failures become words and statuses.
-type explanation struct {
-	status  int // the status this app answers with
-	notice  views.Notice
-	field   string // the form field Partner Center refused, if it named one
-	signIn  bool   // the person must sign in again
-	mfa     bool   // ... with multi-factor authentication
-	retryIn int    // seconds to wait, for Retry-After
+// failure is what a failed call means for the person, before it is put into words: the status
+// this app answers with and what the person can do. classify is the one place that decides it;
+// explain puts it into words.
+type failure struct {
+	status     int
+	key        string // the catalogue messages explain.<key>.title and .line
+	field      string // the form field Partner Center refused, if it named one
+	signIn     bool   // the person must sign in again
+	mfa        bool   // ... with multi-factor authentication
+	retryIn    int    // seconds to wait, for Retry-After
+	maybeSaved bool   // a PUT got no clear answer: the change may or may not have been stored
+	upstream   *pcclient.Error
 }
 
-// explain turns an error from a Partner Center call into an explanation in the person's
-// language. correlationID is the one this app sent, shown when Partner Center did not answer at
-// all. step says which call failed: after a PUT that got no clear answer the change may or may
-// not have been stored.
-func explain(l *i18n.Localizer, err error, correlationID, step string) explanation {
-	say := func(title, line string) views.Notice {
-		return views.Notice{Kind: views.NoticeError, Title: l.T(title), Lines: []string{l.T(line)}}
-	}
-	if needsSignIn(err) {
-		return explanation{status: http.StatusUnauthorized, signIn: true, notice: say("explain.signInExpired.title", "explain.signInExpired.line")}
+const (
+	stepGet    = "get"
+	stepUpdate = "update"
+)
+
+// classify decides what a failed call means. step says which call failed: after a PUT that got
+// no clear answer the change may or may not have been stored.
+func classify(err error, step string) failure {
+	switch {
+	case needsSignIn(err):
+		return failure{status: http.StatusUnauthorized, key: "signInExpired", signIn: true}
+	case errors.Is(err, auth.ErrSignInProviderUnavailable):
+		return failure{status: http.StatusServiceUnavailable, key: "signInProvider"}
 	}
 	var pe *pcclient.Error
 	if !errors.As(err, &pe) {
-		n := say("explain.internal.title", "explain.internal.line")
-		n.Details = []views.Detail{{Label: l.T("detail.reference"), Value: correlationID, Copy: true}}
-		return explanation{status: http.StatusInternalServerError, notice: n}
+		return failure{status: http.StatusInternalServerError, key: "internal"}
 	}
-	var e explanation
+	f := failure{upstream: pe}
 	switch pe.Kind {
 	case pcclient.KindInvalidInput:
-		e.status, e.field = http.StatusUnprocessableEntity, pe.Field()
-		reason := pe.Description
-		if reason == "" {
-			reason = l.T("explain.noReason")
-		}
-		e.notice = views.Notice{Kind: views.NoticeError, Title: l.T("explain.invalid.title"), Lines: []string{l.T("explain.invalid.line", "Reason", reason)}}
+		f.status, f.key, f.field = http.StatusUnprocessableEntity, "invalid", pe.Field()
 	case pcclient.KindUnauthenticated:
-		e.status, e.signIn = http.StatusUnauthorized, true
-		e.notice = say("explain.unauthenticated.title", "explain.unauthenticated.line")
+		f.status, f.key, f.signIn = http.StatusUnauthorized, "unauthenticated", true
 	case pcclient.KindMFARequired:
-		e.status, e.signIn, e.mfa = http.StatusForbidden, true, true
-		e.notice = say("explain.mfa.title", "explain.mfa.line")
+		f.status, f.key, f.signIn, f.mfa = http.StatusForbidden, "mfa", true, true
 	case pcclient.KindWrongAudience:
-		e.status = http.StatusBadGateway
-		e.notice = say("explain.audience.title", "explain.audience.line")
+		f.status, f.key = http.StatusBadGateway, "audience"
 	case pcclient.KindForbidden:
-		e.status = http.StatusForbidden
-		e.notice = say("explain.forbidden.title", "explain.forbidden.line")
+		f.status, f.key = http.StatusForbidden, "forbidden"
 	case pcclient.KindNotFound:
-		e.status = http.StatusNotFound
-		e.notice = say("explain.notFound.title", "explain.notFound.line")
+		f.status, f.key = http.StatusNotFound, "notFound"
 	case pcclient.KindConflict:
-		e.status = http.StatusConflict
-		e.notice = say("explain.conflict.title", "explain.conflict.line")
+		f.status, f.key = http.StatusConflict, "conflict"
 	case pcclient.KindThrottled:
-		e.status = http.StatusTooManyRequests
-		e.retryIn = int(math.Ceil(pe.RetryAfter.Seconds()))
-		e.notice = say("explain.throttled.title", "explain.throttled.minute")
-		if e.retryIn > 0 {
-			e.notice.Lines = []string{l.T("explain.throttled.wait", "Count", e.retryIn)}
-		}
+		f.status, f.key, f.retryIn = http.StatusTooManyRequests, "throttled", int(math.Ceil(pe.RetryAfter.Seconds()))
 	case pcclient.KindUnavailable:
-		e.status = http.StatusServiceUnavailable
-		e.notice = say("explain.unavailable.title", "explain.unavailable.line")
+		f.status, f.key, f.maybeSaved = http.StatusServiceUnavailable, "unavailable", step == stepUpdate
 		if pe.Status == 0 {
-			e.status = http.StatusGatewayTimeout
-			e.notice.Title = l.T("explain.timeout.title")
-		}
-		if step == stepUpdate {
-			e.notice.Lines = []string{l.T("explain.maybeSaved.retry")}
+			f.status = http.StatusGatewayTimeout
 		}
 	case pcclient.KindBadResponse:
-		e.status = http.StatusBadGateway
-		e.notice = say("explain.badResponse.title", "explain.badResponse.line")
-		if step == stepUpdate {
-			e.notice.Lines = []string{l.T("explain.maybeSaved.reload")}
-		}
+		f.status, f.key, f.maybeSaved = http.StatusBadGateway, "badResponse", step == stepUpdate
 	default:
-		e.status = http.StatusBadGateway
-		e.notice = say("explain.unknown.title", "explain.unknown.line")
+		f.status, f.key = http.StatusBadGateway, "unknown"
 	}
-	e.notice.Details = details(l, pe, correlationID)
-	return e
+	return f
+}
+
+// explanation is a failure put into words in the person's language.
+type explanation struct {
+	failure
+	notice views.Notice
+}
+
+// explain turns an error from a Partner Center call into what a person reads. correlationID is
+// the one this app sent, shown when Partner Center did not answer at all.
+func explain(l *i18n.Localizer, err error, correlationID, step string) explanation {
+	f := classify(err, step)
+	title, line := "explain."+f.key+".title", "explain."+f.key+".line"
+	var args []any
+	switch {
+	case f.key == "invalid":
+		args = []any{"Reason", cmp.Or(f.upstream.Description, l.T("explain.noReason"))}
+	case f.key == "throttled" && f.retryIn > 0:
+		line, args = "explain.throttled.wait", []any{"Count", f.retryIn}
+	case f.key == "throttled":
+		line = "explain.throttled.minute"
+	case f.key == "unavailable" && f.status == http.StatusGatewayTimeout:
+		title = "explain.timeout.title"
+	}
+	switch {
+	case f.maybeSaved && f.key == "unavailable":
+		line, args = "explain.maybeSaved.retry", nil
+	case f.maybeSaved:
+		line, args = "explain.maybeSaved.reload", nil
+	}
+	n := views.Notice{Kind: views.NoticeError, Title: l.T(title), Lines: []string{l.T(line, args...)}}
+	if f.upstream != nil {
+		n.Details = details(l, f.upstream, correlationID)
+	} else if !f.signIn {
+		n.Details = []views.Detail{{Label: l.T("detail.reference"), Value: correlationID, Copy: true}}
+	}
+	return explanation{failure: f, notice: n}
 }
 
 // needsSignIn reports that the session ended or its tokens can no longer be renewed: only a new
@@ -117,16 +132,9 @@ func details(l *i18n.Localizer, pe *pcclient.Error, correlationID string) []view
 	if pe.Code != "" {
 		d = append(d, views.Detail{Label: l.T("detail.code"), Value: pe.Code})
 	}
-	d = append(d, views.Detail{Label: l.T("detail.correlation"), Value: firstOf(pe.CorrelationID, correlationID), Copy: true})
+	d = append(d, views.Detail{Label: l.T("detail.correlation"), Value: cmp.Or(pe.CorrelationID, correlationID), Copy: true})
 	if pe.RequestID != "" {
 		d = append(d, views.Detail{Label: l.T("detail.request"), Value: pe.RequestID})
 	}
 	return d
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

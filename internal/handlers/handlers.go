@@ -29,16 +29,33 @@ type ProfileService interface {
 	UpdateSupportProfile(ctx context.Context, o pcclient.CallOptions, p pcclient.Profile) (pcclient.Profile, error)
 }
 
-// Sessions is what the handlers need of sign-in and sessions.
-type Sessions interface {
+// Users tells who is signed in.
+type Users interface {
 	CurrentUser(r *http.Request) (auth.User, error)
+}
+
+// Tokens gives Partner Center calls the person's access token.
+type Tokens interface {
 	TokenSource(w http.ResponseWriter, r *http.Request) oauth2.TokenSource
+	// RefreshAfterRejection renews the access token Partner Center just refused (a 401).
+	RefreshAfterRejection(w http.ResponseWriter, r *http.Request, rejectedAccessToken string) error
+}
+
+// SignIn runs the sign-in routes.
+type SignIn interface {
 	StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error)
 	FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error)
 	SignOut(w http.ResponseWriter, r *http.Request) error
+}
+
+// Flash carries a one-time message across the redirect that follows a save without JavaScript.
+type Flash interface {
 	AddFlash(w http.ResponseWriter, r *http.Request, value []byte) error
 	TakeFlash(w http.ResponseWriter, r *http.Request) []byte
-	RefreshAfterRejection(w http.ResponseWriter, r *http.Request, rejectedAccessToken string) error
+}
+
+// KeptForms carry what a person typed across a new sign-in, to the same person only.
+type KeptForms interface {
 	KeepFormValues(w http.ResponseWriter, r *http.Request, v url.Values) error
 	TakeKeptFormValues(w http.ResponseWriter, r *http.Request) url.Values
 }
@@ -56,7 +73,12 @@ type Assets interface {
 // Handlers holds what every handler needs. Build it with New.
 type Handlers struct {
 	profiles ProfileService
-	sessions Sessions
+	users    Users
+	tokens   Tokens
+	signIn   SignIn
+	flash    Flash
+	kept     KeptForms
+
 	basePath string // ends in "/"
 	assets   struct{ css, js, appJS, favicon string }
 	devTools string
@@ -72,10 +94,15 @@ type Handlers struct {
 	observeSave    SaveObserver // nil: saves are not counted
 }
 
-// Options configure New.
+// Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
+// Kept; tests pass fakes of what they exercise.
 type Options struct {
 	Profiles ProfileService
-	Sessions Sessions
+	Users    Users
+	Tokens   Tokens
+	SignIn   SignIn
+	Flash    Flash
+	Kept     KeptForms
 	Assets   Assets
 	BasePath string // the public path prefix, ending in "/"
 	DevTools string // only with --dev: URL of the emulator's fault injection page
@@ -92,19 +119,18 @@ type Options struct {
 
 // New returns the handlers.
 func New(o Options) *Handlers {
-	h := &Handlers{profiles: o.Profiles, sessions: o.Sessions, basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
-		catalog: i18n.Default(), log: o.Logger, tenantLockWait: tenantLockWait}
+	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept,
+		basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
+		catalog: i18n.Default(), log: o.Logger, audit: o.Audit, tenantLocks: o.SaveLocker, tenantLockWait: tenantLockWait,
+		observeSave: o.ObserveSave}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.tenantLocks = o.SaveLocker
-	if h.tenantLocks == nil {
-		h.tenantLocks = &keyedlock.Locks{}
-	}
-	h.audit = o.Audit
-	h.observeSave = o.ObserveSave
 	if h.audit == nil {
 		h.audit = h.log
+	}
+	if h.tenantLocks == nil {
+		h.tenantLocks = &keyedlock.Locks{}
 	}
 	static := o.BasePath + "static/"
 	h.assets.css = static + o.Assets.Path("app.css")
@@ -120,32 +146,28 @@ func (h *Handlers) Register(g *echo.Group) {
 	g.GET("/lang", h.switchLanguage)
 	g.GET("/", h.showProfile, h.requireUser)
 	g.POST("/save", h.saveProfile, h.requireUser)
-	g.GET("/auth/signin", h.signIn)
+	g.GET("/auth/signin", h.startSignIn)
 	g.GET("/auth/callback", h.callback)
 	g.POST("/auth/signout", h.signOut)
 	g.GET("/auth/signed-out", h.signedOut)
 }
 
-const (
-	userKey = "user"
-	csrfKey = "csrf" // where Echo's CSRF middleware puts the token
-)
+const userKey = "user"
 
 // requireUser lets signed-in people through and sends everyone else to sign in, coming back to
-// the page they asked for.
+// the page they asked for. A form sent into an ended session is kept for its owner.
 func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, err := h.sessions.CurrentUser(c.Request())
-		if errors.Is(err, auth.ErrSessionStoreUnavailable) {
+		u, err := h.users.CurrentUser(c.Request())
+		isSave := c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/save")
+		switch {
+		case errors.Is(err, auth.ErrSessionStoreUnavailable) && isSave:
+			return h.sessionsUnavailableForSave(c, err)
+		case errors.Is(err, auth.ErrSessionStoreUnavailable):
 			return err // not signed out: the error page says to try again shortly
-		}
-		if err != nil {
-			if c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/save") {
-				// The session ended while the person was editing: keep what they typed.
-				if perr := c.Request().ParseForm(); perr == nil {
-					return h.keepAndSignIn(c, parseProfileForm(c.Request().PostForm))
-				}
-			}
+		case err != nil && isSave:
+			return h.keepAndSignIn(c, readProfileForm(c))
+		case err != nil:
 			target := c.Request().URL.RequestURI()
 			if c.Request().Method != http.MethodGet {
 				target = h.basePath
@@ -187,11 +209,6 @@ func currentUser(c echo.Context) auth.User {
 	return u
 }
 
-func csrfToken(c echo.Context) string {
-	t, _ := c.Get(csrfKey).(string)
-	return t
-}
-
 // page fills what every full page needs.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, AppJS: h.assets.appJS, Favicon: h.assets.favicon,
@@ -211,24 +228,6 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
-}
-
-// callOptions are the per-call settings of a Partner Center call made for this request.
-func (h *Handlers) callOptions(c echo.Context, correlationID string) pcclient.CallOptions {
-	return pcclient.CallOptions{
-		Token:         h.sessions.TokenSource(c.Response(), c.Request()),
-		Locale:        h.loc(c).PCLocale,
-		CorrelationID: correlationID,
-	}
-}
-
-// addSignInAction offers a way to sign in again, coming back to the form.
-func (h *Handlers) addSignInAction(c echo.Context, n *views.Notice, mfa bool) {
-	label := "action.signInAgain"
-	if mfa {
-		label = "action.signInAgainMFA"
-	}
-	n.Actions = append(n.Actions, views.Action{Label: h.loc(c).T(label), URL: h.signInURL(h.basePath, mfa)})
 }
 
 // logger is the handlers' logger with the request id (set by the request-id middleware), so that

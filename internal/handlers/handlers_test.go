@@ -24,6 +24,12 @@ import (
 // fakeSessions is a signed-in person, without any sign-in.
 type fakeSessions struct{ user auth.User }
 
+// options gives New the fake as every part of sign-in and sessions.
+func (f fakeSessions) options(o Options) Options {
+	o.Users, o.Tokens, o.SignIn, o.Flash, o.Kept = f, f, f, f, f
+	return o
+}
+
 func (f fakeSessions) CurrentUser(*http.Request) (auth.User, error) { return f.user, nil }
 func (fakeSessions) TokenSource(http.ResponseWriter, *http.Request) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})
@@ -73,8 +79,8 @@ func (namesAsPaths) Path(name string) string { return name }
 
 func newTestServer(t *testing.T) (*httptest.Server, *fakeProfiles) {
 	profiles := &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
-	h := New(Options{Profiles: profiles, Sessions: fakeSessions{auth.User{Subject: "s", Name: "Ada", Username: "ada@contoso.example", TenantID: "tid"}},
-		Assets: namesAsPaths{}, BasePath: "/"})
+	h := New(fakeSessions{auth.User{Subject: "s", Name: "Ada", Username: "ada@contoso.example", TenantID: "tid"}}.options(Options{Profiles: profiles,
+		Assets: namesAsPaths{}, BasePath: "/"}))
 	e := echo.New()
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	h.Register(e.Group(""))
@@ -205,7 +211,7 @@ func newJar() http.CookieJar {
 // values kept, and nothing reaches Partner Center.
 func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
 	profiles := &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
-	h := New(Options{Profiles: profiles, Sessions: fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}, Assets: namesAsPaths{}, BasePath: "/"})
+	h := New(fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}.options(Options{Profiles: profiles, Assets: namesAsPaths{}, BasePath: "/"}))
 	h.tenantLockWait = 20 * time.Millisecond
 	unlock, _ := h.tenantLocks.Lock(context.Background(), "tid")
 	defer unlock()
@@ -229,7 +235,9 @@ func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
 // With the session store down the person is not sent to sign in (that would fail too): they are
 // told to try again shortly.
 func TestSessionStoreDownIsNotSignedOut(t *testing.T) {
-	h := New(Options{Profiles: &fakeProfiles{}, Sessions: downSessions{}, Assets: namesAsPaths{}, BasePath: "/"})
+	o := fakeSessions{}.options(Options{Profiles: &fakeProfiles{}, Assets: namesAsPaths{}, BasePath: "/"})
+	o.Users = downSessions{}
+	h := New(o)
 	e := echo.New()
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	h.Register(e.Group(""))

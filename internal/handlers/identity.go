@@ -17,23 +17,23 @@ import (
 
 // LoginHintFrom passes the identity header to every sign-in as login_hint, so that a person
 // already signed in to the company does not pick an account again. header "" returns s as is.
-func LoginHintFrom(s Sessions, header string) Sessions {
+func LoginHintFrom(s SignIn, header string) SignIn {
 	if header == "" {
 		return s
 	}
-	return loginHintSessions{Sessions: s, header: header}
+	return loginHintSignIn{SignIn: s, header: header}
 }
 
-type loginHintSessions struct {
-	Sessions
+type loginHintSignIn struct {
+	SignIn
 	header string
 }
 
-func (s loginHintSessions) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error) {
+func (s loginHintSignIn) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error) {
 	if o.LoginHint == "" {
 		o.LoginHint = strings.TrimSpace(r.Header.Get(s.header))
 	}
-	return s.Sessions.StartSignIn(w, r, returnTo, o)
+	return s.SignIn.StartSignIn(w, r, returnTo, o)
 }
 
 // justSignedIn is how old a session may be and still count as the sign-in that just happened.
@@ -55,11 +55,11 @@ func (h *Handlers) EndSessionOfSomeoneElse(header string) echo.MiddlewareFunc {
 			if named == "" {
 				return next(c)
 			}
-			u, err := h.sessions.CurrentUser(c.Request())
+			u, err := h.users.CurrentUser(c.Request())
 			if err != nil || sameIdentity(u, named) {
 				return next(c)
 			}
-			if err := h.sessions.SignOut(c.Response(), c.Request()); err != nil {
+			if err := h.signIn.SignOut(c.Response(), c.Request()); err != nil {
 				h.logger(c).Error("end the session of another person", "err", err)
 				return err
 			}

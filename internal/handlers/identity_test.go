@@ -14,7 +14,7 @@ import (
 
 // identitySessions is a session store of one session; only what the identity code uses works.
 type identitySessions struct {
-	Sessions // nil: any other method panics
+	SignIn // nil: any other method panics
 	user     *auth.User
 	signOuts int
 	hint     string
@@ -69,11 +69,11 @@ func TestEndSessionOfSomeoneElse(t *testing.T) {
 			u.SignedInAt = time.Now().Add(-tt.signedIn)
 			s.user = &u
 		}
-		h := New(Options{Sessions: s, Assets: noAssets{}, BasePath: "/p/"})
+		h := New(Options{Users: s, SignIn: s, Assets: noAssets{}, BasePath: "/p/"})
 		e := echo.New()
 		g := e.Group("/p", h.EndSessionOfSomeoneElse("X-Forwarded-Email"))
 		g.GET("/", func(c echo.Context) error {
-			u, err := h.sessions.CurrentUser(c.Request())
+			u, err := h.users.CurrentUser(c.Request())
 			if err != nil {
 				return c.String(http.StatusOK, "signed out")
 			}
@@ -96,7 +96,7 @@ func TestEndSessionOfSomeoneElse(t *testing.T) {
 
 func TestLoginHintFrom(t *testing.T) {
 	s := &identitySessions{}
-	if got := LoginHintFrom(s, ""); got != Sessions(s) {
+	if got := LoginHintFrom(s, ""); got != SignIn(s) {
 		t.Error("without a header the sessions should be used as they are")
 	}
 	hinted := LoginHintFrom(s, "X-Forwarded-Email")
@@ -110,16 +110,6 @@ func TestLoginHintFrom(t *testing.T) {
 	}
 	if _, _ = hinted.StartSignIn(nil, httptest.NewRequest(http.MethodGet, "/", nil), "/", auth.SignInOptions{}); s.hint != "" {
 		t.Errorf("hint %q without a header", s.hint)
-	}
-}
-
-func TestNoteSaveOutcome(t *testing.T) {
-	var got []string
-	h := New(Options{Sessions: &identitySessions{}, Assets: noAssets{}, BasePath: "/", ObserveSave: func(o string) { got = append(got, o) }})
-	h.noteSaveOutcome("saved")
-	New(Options{Sessions: &identitySessions{}, Assets: noAssets{}, BasePath: "/"}).noteSaveOutcome("saved") // no observer: nothing happens
-	if strings.Join(got, ",") != "saved" {
-		t.Errorf("observed %v", got)
 	}
 }
 

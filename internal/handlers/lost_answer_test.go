@@ -40,8 +40,8 @@ func (f *lostAnswerProfiles) UpdateSupportProfile(ctx context.Context, o pcclien
 func TestRetryAfterALostAnswerIsNotAConflict(t *testing.T) {
 	profiles := &lostAnswerProfiles{fakeProfiles: fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}}
 	var audit bytes.Buffer
-	h := New(Options{Profiles: profiles, Sessions: fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}, Assets: namesAsPaths{}, BasePath: "/",
-		Audit: slog.New(slog.NewJSONHandler(&audit, nil))})
+	h := New(fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}.options(Options{Profiles: profiles, Assets: namesAsPaths{}, BasePath: "/",
+		Audit: slog.New(slog.NewJSONHandler(&audit, nil))}))
 	e := echo.New()
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	h.Register(e.Group(""))

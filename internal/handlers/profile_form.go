@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
+
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/views"
 )
@@ -68,6 +70,13 @@ type profileForm struct {
 	submission string
 }
 
+// readProfileForm reads the submitted form. The body limit is applied before (64 KB); a body
+// that is not form-encoded reads as an empty form, which then fails validation.
+func readProfileForm(c echo.Context) profileForm {
+	_ = c.Request().ParseForm()
+	return parseProfileForm(c.Request().PostForm)
+}
+
 func parseProfileForm(v url.Values) profileForm {
 	f := profileForm{typed: contacts{
 		Email:     strings.TrimSpace(v.Get("email")),
@@ -123,6 +132,18 @@ func (c contacts) validate() fieldErrors {
 		}
 	}
 	return errs
+}
+
+// withinLimits reports that every value is text within its field's length limit: only such
+// values are worth keeping for later.
+func (c contacts) withinLimits() bool {
+	for _, s := range fieldSpecs {
+		v := c.get(s.name)
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > s.max {
+			return false
+		}
+	}
+	return true
 }
 
 func validateField(s fieldSpec, v string) (problem, bool) {

@@ -17,26 +17,11 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if currentUser(c).MFAMissing() {
 		return h.mfaPage(c)
 	}
-	opts := h.callOptions(c, pcclient.NewID())
-	p, err := h.withSilentRefresh(c, opts, func(o pcclient.CallOptions) (pcclient.Profile, error) {
-		return h.profiles.GetSupportProfile(c.Request().Context(), o)
-	})
+	correlationID := pcclient.NewID()
+	p, err := h.upstream(c).get(correlationID)
 	if err != nil {
-		ex := explain(h.loc(c), err, opts.CorrelationID, stepGet)
-		h.logger(c).Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", opts.CorrelationID, "err", err)
-		if ex.signIn {
-			return h.redirectToSignIn(c, c.Request().URL.RequestURI(), ex.mfa)
-		}
-		if ex.retryIn > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
-		}
-		// No form: an empty form could be saved over the real values.
-		ex.notice.Title = h.loc(c).T("load.failed") + " " + ex.notice.Title
-		vm := views.ProfilePage{Page: h.page(c, h.loc(c).T("load.failedTitle")), Form: views.ProfileForm{
-			Notice: &ex.notice, Unavailable: true, ReloadURL: c.Request().URL.RequestURI()}}
-		return render(c, ex.status, views.ProfilePageView(vm))
+		return h.loadFailed(c, err, correlationID)
 	}
-
 	loaded := contactsOf(p)
 	form := h.form(c, loaded, loaded, nil)
 	if kept := h.restoreKept(c); kept != nil {
@@ -44,10 +29,10 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		// so a colleague's change in between is still caught as a conflict on save.
 		form = h.form(c, kept.typed, kept.loaded, nil)
 		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: h.loc(c).T("kept.title"), Lines: []string{h.loc(c).T("kept.line")}}
-	} else if flash := h.sessions.TakeFlash(c.Response(), c.Request()); flash != nil {
-		var n views.Notice
-		if json.Unmarshal(flash, &n) == nil {
-			form.Notice = &n
+	} else if flash := h.flash.TakeFlash(c.Response(), c.Request()); flash != nil {
+		var saved savedChange
+		if json.Unmarshal(flash, &saved) == nil {
+			form.Notice = savedNotice(h.loc(c), saved)
 		}
 	}
 	title := h.loc(c).T("profile.title")
@@ -57,14 +42,29 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	return render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
 }
 
-// restoreKept returns the form values kept when the person's session ended mid-edit, if they
-// were kept for this person.
-func (h *Handlers) restoreKept(c echo.Context) *profileForm {
-	v := h.sessions.TakeKeptFormValues(c.Response(), c.Request())
-	if v == nil {
-		return nil
+// loadFailed explains why the profile could not be loaded, and shows no form: an empty form
+// could be saved over the real values.
+func (h *Handlers) loadFailed(c echo.Context, err error, correlationID string) error {
+	l := h.loc(c)
+	ex := explain(l, err, correlationID, stepGet)
+	h.logger(c).Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
+	if ex.signIn {
+		return h.redirectToSignIn(c, c.Request().URL.RequestURI(), ex.mfa)
 	}
-	if owner := v.Get(keptForKey); owner != "" && owner != currentUser(c).Subject {
+	if ex.retryIn > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
+	}
+	ex.notice.Title = l.T("load.failed") + " " + ex.notice.Title
+	vm := views.ProfilePage{Page: h.page(c, l.T("load.failedTitle")), Form: views.ProfileForm{
+		Notice: &ex.notice, Unavailable: true, ReloadURL: c.Request().URL.RequestURI()}}
+	return render(c, ex.status, views.ProfilePageView(vm))
+}
+
+// restoreKept returns the form values kept when the person's session ended mid-edit; the
+// sign-in package gives them only to the person they were kept for.
+func (h *Handlers) restoreKept(c echo.Context) *profileForm {
+	v := h.kept.TakeKeptFormValues(c.Response(), c.Request())
+	if v == nil {
 		return nil
 	}
 	f := parseProfileForm(v)

@@ -13,15 +13,15 @@ import (
 	"pcsupport/internal/views"
 )
 
-// signIn sends the browser to the sign-in provider.
-func (h *Handlers) signIn(c echo.Context) error {
+// startSignIn sends the browser to the sign-in provider.
+func (h *Handlers) startSignIn(c echo.Context) error {
 	q := c.QueryParams()
-	to, err := h.sessions.StartSignIn(c.Response(), c.Request(), q.Get("next"), auth.SignInOptions{RequireMFA: q.Get("mfa") == "1"})
+	to, err := h.signIn.StartSignIn(c.Response(), c.Request(), q.Get("next"), auth.SignInOptions{RequireMFA: q.Get("mfa") == "1"})
 	if err != nil {
 		h.logger(c).Error("start sign-in", "err", err)
 		l := h.loc(c)
 		return h.messagePage(c, http.StatusServiceUnavailable, l.T("signin.unavailable.page"),
-			errorNotice(l, "signin.unavailable.title", "signin.unavailable.line"),
+			noticeOf(views.NoticeError, l, "signin.unavailable.title", "signin.unavailable.line"),
 			views.Action{Label: l.T("form.tryAgain"), URL: c.Request().URL.RequestURI()})
 	}
 	return c.Redirect(http.StatusFound, to)
@@ -29,7 +29,7 @@ func (h *Handlers) signIn(c echo.Context) error {
 
 // callback finishes sign-in when the provider sends the browser back.
 func (h *Handlers) callback(c echo.Context) error {
-	returnTo, err := h.sessions.FinishSignIn(c.Response(), c.Request())
+	returnTo, err := h.signIn.FinishSignIn(c.Response(), c.Request())
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
@@ -42,14 +42,14 @@ func (h *Handlers) callback(c echo.Context) error {
 		return h.messagePage(c, http.StatusForbidden, l.T("signin.incomplete.page"), providerNotice(l, pe), retry)
 	case errors.Is(err, auth.ErrSignInState):
 		h.logger(c).Info("sign-in callback with an unknown, expired or used state")
-		return h.messagePage(c, http.StatusBadRequest, l.T("signin.state.page"), errorNotice(l, "signin.state.title", "signin.state.line"), retry)
+		return h.messagePage(c, http.StatusBadRequest, l.T("signin.state.page"), noticeOf(views.NoticeError, l, "signin.state.title", "signin.state.line"), retry)
 	default:
 		h.logger(c).Error("sign-in callback failed", "err", err)
 		status := http.StatusBadGateway
 		if errors.As(err, new(*oauth2.RetrieveError)) {
 			status = http.StatusBadRequest // the provider refused the code: used, expired or not ours
 		}
-		return h.messagePage(c, status, l.T("signin.incomplete.page"), errorNotice(l, "signin.failed.title", "signin.failed.line"), retry)
+		return h.messagePage(c, status, l.T("signin.incomplete.page"), noticeOf(views.NoticeError, l, "signin.failed.title", "signin.failed.line"), retry)
 	}
 }
 
@@ -71,7 +71,7 @@ func providerNotice(l *i18n.Localizer, pe *auth.ProviderError) views.Notice {
 	default:
 		key = "provider.other"
 	}
-	n := errorNotice(l, key+".title", key+".line")
+	n := noticeOf(views.NoticeError, l, key+".title", key+".line")
 	n.Details = []views.Detail{{Label: l.T("detail.error"), Value: pe.Code}}
 	if desc != "" {
 		n.Details = append(n.Details, views.Detail{Label: l.T("detail.details"), Value: desc})
@@ -81,7 +81,7 @@ func providerNotice(l *i18n.Localizer, pe *auth.ProviderError) views.Notice {
 
 // signOut ends the session on the server.
 func (h *Handlers) signOut(c echo.Context) error {
-	if err := h.sessions.SignOut(c.Response(), c.Request()); err != nil {
+	if err := h.signIn.SignOut(c.Response(), c.Request()); err != nil {
 		h.logger(c).Warn("sign-out", "err", err)
 	}
 	return c.Redirect(http.StatusSeeOther, h.basePath+"auth/signed-out")
@@ -89,16 +89,6 @@ func (h *Handlers) signOut(c echo.Context) error {
 
 func (h *Handlers) signedOut(c echo.Context) error {
 	l := h.loc(c)
-	n := errorNotice(l, "signedOut.title", "signedOut.line")
-	n.Kind = views.NoticeInfo
+	n := noticeOf(views.NoticeInfo, l, "signedOut.title", "signedOut.line")
 	return h.messagePage(c, http.StatusOK, l.T("signedOut.page"), n, views.Action{Label: l.T("action.signIn"), URL: h.signInURL(h.basePath, false)})
-}
-
-func (h *Handlers) messagePage(c echo.Context, status int, title string, n views.Notice, actions ...views.Action) error {
-	return render(c, status, views.MessagePageView(views.MessagePage{Page: h.page(c, title), Notice: n, Actions: actions}))
-}
-
-// errorNotice is an error notice of a title and one line, both catalogue messages.
-func errorNotice(l *i18n.Localizer, title, line string) views.Notice {
-	return views.Notice{Kind: views.NoticeError, Title: l.T(title), Lines: []string{l.T(line)}}
 }

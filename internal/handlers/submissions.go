@@ -8,12 +8,15 @@ import (
 	"github.com/google/uuid"
 
 	"pcsupport/internal/pcclient"
-	"pcsupport/internal/views"
 )
 
 // submissionMemory is how long a saved form's outcome is remembered, to answer a repeated
 // submission (double click, resubmitted POST, back-and-resend) without a second PUT.
 const submissionMemory = 10 * time.Minute
+
+// maxRememberedSaves bounds the memory: past it the oldest outcomes are forgotten early (a
+// repeat then meets the conflict check and the upstream MS-RequestId instead).
+const maxRememberedSaves = 10000
 
 // submissions remembers, per form rendering, whether its save is running or has succeeded. Each
 // rendered form carries a fresh id; the same id is also the PUT's MS-RequestId, so Partner Center
@@ -22,17 +25,13 @@ const submissionMemory = 10 * time.Minute
 type submissions struct {
 	mu    sync.Mutex
 	m     map[string]*submission
-	saved []string // keys of remembered successes, oldest first, for expiry in order
+	saved []string // keys of remembered successes, oldest first from index head, for expiry in order
+	head  int
 }
-
-// maxRememberedSaves bounds the memory: past it the oldest outcomes are forgotten early (a
-// repeat then meets the conflict check and the upstream MS-RequestId instead).
-const maxRememberedSaves = 10000
 
 type submission struct {
 	done   chan struct{} // closed when the first request for this id finishes
-	saved  *views.Notice // the success notice; nil while running or after a failure
-	after  contacts
+	saved  *saveResult   // the successful result; nil while running or after a failure
 	expiry time.Time
 }
 
@@ -47,9 +46,9 @@ func validSubmissionID(id string) bool {
 }
 
 // begin claims the id for this request. When another request already holds it, begin waits for
-// that one to finish and returns its outcome (saved is nil when it failed, and the caller may
-// then try itself: begin claims the id again).
-func (s *submissions) begin(ctx context.Context, key string) (claimed *submission, earlier *submission, err error) {
+// that one to finish and returns its result if it saved (if it failed, begin claims the id
+// again, and the caller may try itself).
+func (s *submissions) begin(ctx context.Context, key string) (claimed *submission, earlier *saveResult, err error) {
 	for {
 		s.mu.Lock()
 		if s.m == nil {
@@ -67,21 +66,20 @@ func (s *submissions) begin(ctx context.Context, key string) (claimed *submissio
 		select {
 		case <-existing.done:
 			if existing.saved != nil {
-				return nil, existing, nil
+				return nil, existing.saved, nil
 			}
-			// The earlier attempt failed and released the id: try again.
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}
 	}
 }
 
-// finish records the outcome: a success is remembered, a failure forgotten so the same form can
+// finish records the result: a success is remembered, a failure forgotten so the same form can
 // be sent again.
-func (s *submissions) finish(key string, sub *submission, saved *views.Notice, after contacts) {
+func (s *submissions) finish(key string, sub *submission, res saveResult) {
 	s.mu.Lock()
-	if saved != nil {
-		sub.saved, sub.after, sub.expiry = saved, after, time.Now().Add(submissionMemory)
+	if res.outcome == outcomeSaved {
+		sub.saved, sub.expiry = &res, time.Now().Add(submissionMemory)
 		s.saved = append(s.saved, key)
 	} else {
 		delete(s.m, key)
@@ -90,19 +88,22 @@ func (s *submissions) finish(key string, sub *submission, saved *views.Notice, a
 	close(sub.done)
 }
 
-// forgetOld drops remembered successes that have expired or exceed the cap, oldest first.
-// Callers hold s.mu.
+// forgetOld drops remembered successes that have expired or exceed the cap, oldest first. Each
+// call does work only for what it drops, and the queue is compacted once half of it is spent,
+// so a save costs O(1) amortised. Callers hold s.mu.
 func (s *submissions) forgetOld(now time.Time) {
-	n := 0
-	for n < len(s.saved) {
-		sub := s.m[s.saved[n]]
-		if sub != nil && now.Before(sub.expiry) && len(s.saved)-n <= maxRememberedSaves {
+	for s.head < len(s.saved) {
+		key := s.saved[s.head]
+		sub := s.m[key]
+		if sub != nil && now.Before(sub.expiry) && len(s.saved)-s.head <= maxRememberedSaves {
 			break
 		}
-		delete(s.m, s.saved[n])
-		n++
+		delete(s.m, key)
+		s.saved[s.head] = ""
+		s.head++
 	}
-	if n > 0 {
-		s.saved = append(s.saved[:0:0], s.saved[n:]...)
+	if s.head > len(s.saved)/2 {
+		s.saved = append(s.saved[:0], s.saved[s.head:]...)
+		s.head = 0
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"pcsupport/internal/views"
 )
 
 func TestSubmissionsForgetOldestFirstAndStayBounded(t *testing.T) {
@@ -15,7 +13,7 @@ func TestSubmissionsForgetOldestFirstAndStayBounded(t *testing.T) {
 	for i := range maxRememberedSaves + 10 {
 		key := strconv.Itoa(i)
 		sub, _, _ := s.begin(ctx, key)
-		s.finish(key, sub, &views.Notice{}, contacts{})
+		s.finish(key, sub, saveResult{outcome: outcomeSaved})
 	}
 	s.mu.Lock()
 	n, oldestKept := len(s.m), s.m["10"] != nil

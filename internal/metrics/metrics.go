@@ -102,9 +102,20 @@ func (m *Metrics) RequestStarted() (done func()) {
 }
 
 // ObserveRequest records one answered request. route must be the router's pattern (bounded),
-// never the raw URL.
+// never the raw URL; the method is counted as it came only when it is a standard one.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+	m.requests.WithLabelValues(route, methodLabel(method), strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// methodLabel keeps the method label within a closed set: anyone can send any token as the
+// method, and every distinct label value is a new series kept for the life of the process.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // SignIn counts a finished sign-in by outcome (one of the SignIn constants).

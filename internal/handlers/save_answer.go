@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"pcsupport/internal/auth"
+	"pcsupport/internal/i18n"
+	"pcsupport/internal/views"
+)
+
+// answerSave turns a save's result into the answer: for htmx the form fragment with the
+// outcome, otherwise the whole page, or a redirect.
+func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
+	l := h.loc(c)
+	f := res.form
+	switch res.outcome {
+	case outcomeInvalid:
+		n := noticeOf(views.NoticeError, l, "save.invalid.title", "save.invalid.line")
+		return h.respondForm(c, res.status(), f, res.invalid, &n)
+	case outcomeMFARequired:
+		if isHTMX(c) {
+			c.Response().Header().Set("HX-Redirect", h.basePath)
+			return c.NoContent(res.status())
+		}
+		return h.mfaPage(c)
+	case outcomeUnchanged:
+		n := noticeOf(views.NoticeInfo, l, "save.nothing.title", "save.nothing.line")
+		return h.respondForm(c, res.status(), f, nil, &n)
+	case outcomeAlreadyCurrent:
+		n := noticeOf(views.NoticeInfo, l, "save.nothing.title", "save.current.line")
+		f.loaded = *res.current
+		return h.respondForm(c, res.status(), f, nil, &n)
+	case outcomeBusy:
+		c.Response().Header().Set("Retry-After", "5")
+		n := noticeOf(views.NoticeError, l, "save.busy.title", "save.busy.line")
+		return h.respondForm(c, res.status(), f, nil, &n)
+	case outcomeConflict:
+		return h.respondConflict(c, f, *res.current)
+	case outcomeSaved, outcomeDuplicate:
+		return h.respondSaved(c, res)
+	case outcomeSignInRequired:
+		return h.keepAndSignIn(c, f)
+	default:
+		return h.respondFailure(c, res)
+	}
+}
+
+// savedChange is a successful save as remembered across a redirect: the values before and after,
+// put into words when shown.
+type savedChange struct {
+	Before contacts `json:"b"`
+	After  contacts `json:"a"`
+}
+
+func savedNotice(l *i18n.Localizer, s savedChange) *views.Notice {
+	n := noticeOf(views.NoticeSuccess, l, "save.saved.title", "save.saved.line")
+	n.Changes = changes(l, s.Before, s.After)
+	return &n
+}
+
+// respondSaved answers a successful save: the fragment for htmx, a redirect with a one-time
+// message for a plain POST (so reloading the page does not post again).
+func (h *Handlers) respondSaved(c echo.Context, res saveResult) error {
+	change := savedChange{Before: *res.current, After: *res.stored}
+	if !isHTMX(c) {
+		b, _ := json.Marshal(change)
+		if err := h.flash.AddFlash(c.Response(), c.Request(), b); err != nil {
+			h.logger(c).Warn("could not keep the saved message", "err", err)
+		}
+		return c.Redirect(http.StatusSeeOther, h.basePath)
+	}
+	f := res.form
+	f.typed, f.loaded, f.submission = change.After, change.After, newSubmissionID()
+	return h.respondForm(c, http.StatusOK, f, nil, savedNotice(h.loc(c), change))
+}
+
+// respondConflict shows what changed since the form was loaded and offers the two ways on. The
+// form now holds the person's own changes on top of the current values, so saving it never
+// reverts a field only the colleague changed.
+func (h *Handlers) respondConflict(c echo.Context, f profileForm, current contacts) error {
+	l := h.loc(c)
+	conflict := &views.Conflict{StartAgainURL: h.basePath}
+	var merged contacts
+	for _, s := range fieldSpecs {
+		loaded, now, typed := f.loaded.get(s.name), current.get(s.name), f.typed.get(s.name)
+		mine := typed != loaded
+		value := now
+		if mine {
+			value = typed
+		}
+		merged.set(s.name, value)
+		if loaded != now || mine {
+			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short(l), Loaded: loaded, Current: now, Typed: typed,
+				Theirs: loaded != now, Mine: mine})
+		}
+	}
+	n := views.Notice{Kind: views.NoticeError, Title: l.T("save.conflict.title"),
+		Lines: []string{l.T("save.conflict.line1"), l.T("save.conflict.line2")}}
+	form := h.form(c, merged, current, nil)
+	form.Notice, form.Conflict = &n, conflict
+	return h.renderForm(c, http.StatusConflict, form)
+}
+
+// respondFailure explains a failed call, with the form as typed for a retry.
+func (h *Handlers) respondFailure(c echo.Context, res saveResult) error {
+	l := h.loc(c)
+	ex := explain(l, res.err, res.correlationID, res.step)
+	if ex.retryIn > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
+	}
+	var errs fieldErrors
+	if ex.field != "" {
+		errs = fieldErrors{ex.field: problem{id: "valid.refusedByPC"}}
+	}
+	if ex.signIn {
+		h.addSignInAction(c, &ex.notice, ex.mfa)
+	}
+	ex.notice.Lines = append(ex.notice.Lines, l.T("save.keepValues"))
+	return h.respondForm(c, ex.status, res.form, errs, &ex.notice)
+}
+
+// addSignInAction offers a way to sign in again, coming back to the form.
+func (h *Handlers) addSignInAction(c echo.Context, n *views.Notice, mfa bool) {
+	label := "action.signInAgain"
+	if mfa {
+		label = "action.signInAgainMFA"
+	}
+	n.Actions = append(n.Actions, views.Action{Label: h.loc(c).T(label), URL: h.signInURL(h.basePath, mfa)})
+}
+
+// keepAndSignIn keeps what the person typed for them (in a sealed cookie, only when it fits the
+// form's limits and the person is known) and sends them to sign in again; the form shows the
+// values when they come back, and nothing is saved until they click Save.
+func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
+	if f.typed.withinLimits() && f.loadedOK && f.loaded.withinLimits() {
+		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
+			"loaded": {encodeLoaded(f.loaded)}}
+		switch err := h.kept.KeepFormValues(c.Response(), c.Request(), kept); {
+		case errors.Is(err, auth.ErrNoOwner):
+			h.logger(c).Info("typed values not kept: nobody known to have typed them")
+		case err != nil:
+			h.logger(c).Warn("could not keep the typed values", "err", err)
+		}
+	}
+	return h.redirectToSignIn(c, h.basePath, false)
+}
+
+// sessionsUnavailableForSave answers a save whose session cannot be read (the session store is
+// down): htmx leaves the form in the page and gets the message in the alert area; without
+// JavaScript the page shows the form again with what was typed.
+func (h *Handlers) sessionsUnavailableForSave(c echo.Context, err error) error {
+	if isHTMX(c) {
+		return err
+	}
+	n := noticeOf(views.NoticeError, h.loc(c), "error.sessions.title", "error.sessions.line")
+	n.Lines = append(n.Lines, h.loc(c).T("save.keepValues"))
+	return h.respondForm(c, http.StatusServiceUnavailable, readProfileForm(c), nil, &n)
+}
+
+// respondForm answers with the form as typed: the fragment for htmx, the whole page otherwise.
+func (h *Handlers) respondForm(c echo.Context, status int, f profileForm, errs fieldErrors, n *views.Notice) error {
+	form := h.form(c, f.typed, f.loaded, errs)
+	form.Submission = f.submission
+	form.Notice = n
+	return h.renderForm(c, status, form)
+}
+
+func (h *Handlers) renderForm(c echo.Context, status int, form views.ProfileForm) error {
+	if isHTMX(c) {
+		return render(c, status, views.ProfileFormView(form))
+	}
+	title := h.loc(c).T("profile.title")
+	if form.Notice != nil {
+		title = form.Notice.Title
+	}
+	return render(c, status, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+}
