@@ -14,7 +14,7 @@ import (
 
 // identitySessions is a session store of one session; only what the identity code uses works.
 type identitySessions struct {
-	SignIn // nil: any other method panics
+	SignIn   // nil: any other method panics
 	user     *auth.User
 	signOuts int
 	hint     string
