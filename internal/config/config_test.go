@@ -162,3 +162,29 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// A malformed switch is listed with the other problems rather than stopping the parse.
+func TestMalformedSwitchIsListedWithTheOthers(t *testing.T) {
+	e := production()
+	delete(e, "PCS_CLIENT_ID")
+	_, err := Load([]string{"--proxy-strips-prefix=perhaps"}, env(e), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `PCS_PROXY_STRIPS_PREFIX "perhaps" must be true or false`) || !strings.Contains(err.Error(), "PCS_CLIENT_ID") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// --help names every setting with its variable; --dev has none.
+func TestHelpListsEverySetting(t *testing.T) {
+	var out strings.Builder
+	if _, err := Load([]string{"--help"}, env(nil), &out); err != ErrHelp {
+		t.Fatalf("err = %v", err)
+	}
+	for _, s := range Documented() {
+		if !strings.Contains(out.String(), "--"+s[0]) || s[1] != "" && !strings.Contains(out.String(), "env "+s[1]) {
+			t.Errorf("help lacks --%s / %s", s[0], s[1])
+		}
+	}
+	if !strings.Contains(out.String(), "--dev\n") || !strings.Contains(out.String(), "(no environment variable)") {
+		t.Errorf("help does not say that --dev has no variable:\n%s", out.String())
+	}
+}
