@@ -68,6 +68,7 @@ type User struct {
 	Email      string
 	AMR        []string // authentication methods; nil when the provider does not say
 	SignedInAt time.Time
+	LoginHint  string // Entra ID's login_hint claim (an optional claim): the logout_hint of a sign-out
 }
 
 // DisplayName is the name to greet the person with.
@@ -116,13 +117,19 @@ func init() {
 
 // Config configures a Manager.
 type Config struct {
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	RedirectURL  string
-	Scopes       []string
-	BasePath     string // targets after sign-in must stay under it
-	Store        sessions.Store
+	Issuer   string
+	ClientID string
+	// ClientCredential authenticates the app at the token endpoint (a secret, a certificate or a
+	// federated token). Required.
+	ClientCredential ClientCredential
+	RedirectURL      string
+	// SignOutOfProvider sends people to the provider's end_session_endpoint after SignOut, which
+	// then sends them back to SignedOutURL (see ProviderSignOutURL).
+	SignOutOfProvider bool
+	SignedOutURL      string
+	Scopes            []string
+	BasePath          string // targets after sign-in must stay under it
+	Store             sessions.Store
 	// RefreshLocker serialises token refreshes per session; replicas sharing Store must share it.
 	// Default: NewLocalRefreshLocker, for one replica.
 	RefreshLocker RefreshLocker
@@ -141,20 +148,22 @@ type Manager struct {
 	log   *slog.Logger
 	locks RefreshLocker
 
-	mu       sync.Mutex // guards the discovered provider
-	oauth    *oauth2.Config
-	verifier *oidc.IDTokenVerifier
+	mu         sync.Mutex // guards the discovered provider
+	oauth      *oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	endSession string // the provider's end_session_endpoint, "" when it has none
 }
 
 // New returns a Manager. Discovery happens on first use (and is retried until it succeeds), so
 // the app starts even while the provider is unreachable.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Store == nil {
-		return nil, errors.New("auth: Issuer, ClientID, RedirectURL and Store are required")
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.ClientCredential == nil || cfg.RedirectURL == "" || cfg.Store == nil {
+		return nil, errors.New("auth: Issuer, ClientID, ClientCredential, RedirectURL and Store are required")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientCredential)
 	if cfg.RefreshMargin == 0 {
 		cfg.RefreshMargin = 2 * time.Minute
 	}
@@ -191,14 +200,28 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	if err != nil {
 		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w", m.cfg.Issuer, err)
 	}
+	endpoint := p.Endpoint()
+	// oauth2 sends client_id in the form and no secret: the credential is added to the form of
+	// every token request (clientcredential.go).
+	endpoint.AuthStyle = oauth2.AuthStyleInParams
+	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL)
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	_ = p.Claims(&meta) // the document parsed already; a missing member stays ""
+	if m.cfg.SignOutOfProvider && meta.EndSession == "" {
+		// A warning, not a failure: sign-in and saving work, and sign-out still ends the app's
+		// session. Discovery is lazy, so this shows at the first sign-in or readiness probe.
+		m.log.Warn("signing out of the provider is asked for, but its discovery document has no end_session_endpoint: sign-out ends the app's session only", "issuer", m.cfg.Issuer)
+	}
 	m.oauth = &oauth2.Config{
-		ClientID:     m.cfg.ClientID,
-		ClientSecret: m.cfg.ClientSecret,
-		Endpoint:     p.Endpoint(),
-		RedirectURL:  m.cfg.RedirectURL,
-		Scopes:       m.cfg.Scopes,
+		ClientID:    m.cfg.ClientID,
+		Endpoint:    endpoint,
+		RedirectURL: m.cfg.RedirectURL,
+		Scopes:      m.cfg.Scopes,
 	}
 	m.verifier = p.Verifier(&oidc.Config{ClientID: m.cfg.ClientID, Now: m.cfg.Now})
+	m.endSession = meta.EndSession
 	return m.oauth, m.verifier, nil
 }
 
@@ -352,12 +375,13 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		OID               string   `json:"oid"`
 		TID               string   `json:"tid"`
 		AMR               []string `json:"amr"`
+		LoginHint         string   `json:"login_hint"`
 	}
 	if err := idt.Claims(&c); err != nil {
 		return User{}, fmt.Errorf("read ID token claims: %w", err)
 	}
 	u := User{Subject: idt.Subject, ObjectID: c.OID, TenantID: c.TID, Name: c.Name,
-		Username: firstNonEmpty(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR}
+		Username: firstNonEmpty(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR, LoginHint: c.LoginHint}
 	if u.AMR == nil {
 		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
 		u.AMR = amrFromJWT(accessToken)

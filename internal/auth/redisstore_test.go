@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"pcsupport/internal/auth/redistest"
+	"pcsupport/internal/clientauth"
 )
 
 // redisForTest starts a redis-server for the test and connects to it.
@@ -103,7 +104,7 @@ func TestRedisStoreUnreachable(t *testing.T) {
 		t.Errorf("New with a valid cookie and no Redis: %v, want ErrSessionStoreUnavailable", err)
 	}
 	// The person is not told they are signed out: sign-in would fail too.
-	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb", Store: down})
+	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", ClientCredential: clientauth.Secret("s"), RedirectURL: "http://x/cb", Store: down})
 	if err != nil {
 		t.Fatal(err)
 	}

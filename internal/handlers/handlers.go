@@ -36,6 +36,8 @@ type Sessions interface {
 	StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error)
 	FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error)
 	SignOut(w http.ResponseWriter, r *http.Request) error
+	// ProviderSignOutURL is where to go after SignOut to be signed out of the provider too, or "".
+	ProviderSignOutURL(r *http.Request) string
 	AddFlash(w http.ResponseWriter, r *http.Request, value []byte) error
 	TakeFlash(w http.ResponseWriter, r *http.Request) []byte
 	RefreshAfterRejection(w http.ResponseWriter, r *http.Request, rejectedAccessToken string) error
