@@ -57,7 +57,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	a.sessionStoreReady = sessionStore.ready
 
 	signIn, err := auth.New(auth.Config{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential,
+		SignOutOfProvider: cfg.SignOutOfMicrosoft, SignedOutURL: cfg.SignedOutURL(),
 		RedirectURL: cfg.RedirectURL(), Scopes: cfg.Scopes(), BasePath: cfg.BasePath,
 		Store: sessionStore.store, RefreshLocker: sessionStore.locker, SessionLifetime: cfg.SessionLifetime, Logger: log,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: m.TokenEndpointTransport(http.DefaultTransport)},

@@ -14,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/pcemu"
@@ -71,7 +72,7 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 	d.emuURL = "http://" + emuLn.Addr().String()
 	d.serve(emuLn, d.emu, log)
 
-	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = d.idpURL, devClientID, secret
+	cfg.Issuer, cfg.ClientID, cfg.ClientCredential = d.idpURL, devClientID, clientauth.Secret(secret)
 	cfg.PartnerCenterURL = d.emuURL
 	cfg.SessionKeys = [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
 	return d, nil

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/config/settings"
 )
 
@@ -60,7 +62,12 @@ type Config struct {
 	Issuer           string
 	TenantID         string
 	ClientID         string
-	ClientSecret     string
+	// ClientCredential is how the app proves its identity at the token endpoint: exactly one of a
+	// secret, a certificate or a federated token, decided here. Nil with --dev until the dev
+	// stand-ins make one (as DevClientAuth says).
+	ClientCredential   clientauth.Credential
+	SignOutOfMicrosoft bool   // after the app's sign-out, sign out of the provider too (its end_session_endpoint)
+	DevClientAuth      string // with --dev: "secret", "certificate" or "federated"
 
 	SessionKeys     [][]byte // pairs of (hash key, encryption key); the first pair signs new cookies
 	DataDir         string
@@ -82,6 +89,10 @@ type Config struct {
 
 // RedirectURL is where the sign-in provider sends people back to.
 func (c *Config) RedirectURL() string { return c.PublicURL.String() + "auth/callback" }
+
+// SignedOutURL is the app's signed-out page, where the provider sends people back after signing
+// them out (post_logout_redirect_uri).
+func (c *Config) SignedOutURL() string { return c.PublicURL.String() + "auth/signed-out" }
 
 // Secure says whether cookies must be Secure: whenever the browser reaches the app over https.
 func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
@@ -106,6 +117,7 @@ type declared struct {
 
 	dev, listen, publicURL, stripsPrefix, trustedProxies, identityHeader            *settings.Setting
 	cloud, authority, pcURL, scope, issuer, tenant, clientID, secret                *settings.Setting
+	certificate, certificatePassword, assertion, signOutOfMicrosoft, devClientAuth  *settings.Setting
 	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter *settings.Setting
 	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention            *settings.Setting
 }
@@ -116,33 +128,38 @@ variable named beside it; a flag wins over its variable.`
 func declare() *declared {
 	s := settings.New("web", settings.ByEnvironment, usageIntro)
 	return &declared{
-		set:              s,
-		dev:              s.Bool("dev", "", "run on the embedded development sign-in provider and Partner Center emulator; needs no other setting"),
-		listen:           s.String("listen", "PCS_LISTEN", "", "address to listen on (default :8080, or 127.0.0.1:8080 with --dev)"),
-		publicURL:        s.String("public-url", "PCS_PUBLIC_URL", "", "URL people open, with any path prefix, e.g. https://tools.example.com/partner/support/ (required; with --dev it follows --listen)"),
-		stripsPrefix:     s.Bool("proxy-strips-prefix", "PCS_PROXY_STRIPS_PREFIX", "the reverse proxy removes the public URL's path prefix before requests reach the app: routes are then served at / while every URL the browser sees keeps the prefix"),
-		trustedProxies:   s.List("trusted-proxies", "PCS_TRUSTED_PROXIES", "networks (CIDR, or single addresses) of the reverse proxies whose X-Forwarded-For/-Proto/-Host and identity header are believed, e.g. 10.0.0.0/8; from anyone else these headers are dropped"),
-		identityHeader:   s.String("identity-header", "PCS_IDENTITY_HEADER", "", "header in which the SSO proxy names the signed-in person, e.g. X-Forwarded-Email: passed to sign-in as login_hint; a session whose user it no longer names ends (needs --trusted-proxies)"),
-		cloud:            s.String("cloud", "PCS_CLOUD", "global", "Partner Center cloud preset: global, china, usgov or germany"),
-		authority:        s.String("authority-host", "PCS_AUTHORITY_HOST", "", "sign-in authority host (default: the cloud preset's, e.g. login.microsoftonline.com)"),
-		pcURL:            s.String("partner-center-url", "PCS_PARTNER_CENTER_URL", "", "Partner Center API base URL (default: the cloud preset's)"),
-		scope:            s.String("scope", "PCS_SCOPE", "", "delegated Partner Center scope (default: the cloud preset's user_impersonation scope)"),
-		issuer:           s.String("oidc-issuer", "PCS_OIDC_ISSUER", "", "OpenID Connect issuer URL, discovered at start (default: https://<authority-host>/<tenant-id>/v2.0)"),
-		tenant:           s.String("tenant-id", "PCS_TENANT_ID", "", "Entra ID tenant id of the partner (required unless --oidc-issuer is set)"),
-		clientID:         s.String("client-id", "PCS_CLIENT_ID", "", "application (client) id registered with the sign-in provider (required)"),
-		secret:           s.String("client-secret", "PCS_CLIENT_SECRET", "", "client secret (required, or --client-secret-file)").WithFile("file holding the client secret"),
-		keys:             s.String("session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)").WithFile("file holding the session keys"),
-		dataDir:          s.String("data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files"),
-		sessionStore:     s.String("session-store", "PCS_SESSION_STORE", "filesystem", "where sessions live: filesystem (under --data-dir, one replica) or redis (shared by every replica)"),
-		redisURL:         s.String("redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)").WithFile("file holding the Redis URL, when it carries a password"),
-		sessionLifetime:  s.String("session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in"),
-		pcTimeout:        s.String("pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included"),
-		pcRetryAfter:     s.String("pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person"),
-		databaseURL:      s.String("database-url", "PCS_DATABASE_URL", "", "PostgreSQL URL of the change history, postgres://user:password@host:5432/db (default: a SQLite file in --data-dir)").WithFile("file holding the database URL, when it carries a password"),
-		historyRetention: s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
-		devTokenLifetime: s.String("dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)"),
-		logLevel:         s.String("log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error"),
-		logFormat:        s.String("log-format", "PCS_LOG_FORMAT", "", "json or text (default json, or text with --dev)"),
+		set:                 s,
+		dev:                 s.Bool("dev", "", "run on the embedded development sign-in provider and Partner Center emulator; needs no other setting"),
+		listen:              s.String("listen", "PCS_LISTEN", "", "address to listen on (default :8080, or 127.0.0.1:8080 with --dev)"),
+		publicURL:           s.String("public-url", "PCS_PUBLIC_URL", "", "URL people open, with any path prefix, e.g. https://tools.example.com/partner/support/ (required; with --dev it follows --listen)"),
+		stripsPrefix:        s.Bool("proxy-strips-prefix", "PCS_PROXY_STRIPS_PREFIX", "the reverse proxy removes the public URL's path prefix before requests reach the app: routes are then served at / while every URL the browser sees keeps the prefix"),
+		trustedProxies:      s.List("trusted-proxies", "PCS_TRUSTED_PROXIES", "networks (CIDR, or single addresses) of the reverse proxies whose X-Forwarded-For/-Proto/-Host and identity header are believed, e.g. 10.0.0.0/8; from anyone else these headers are dropped"),
+		identityHeader:      s.String("identity-header", "PCS_IDENTITY_HEADER", "", "header in which the SSO proxy names the signed-in person, e.g. X-Forwarded-Email: passed to sign-in as login_hint; a session whose user it no longer names ends (needs --trusted-proxies)"),
+		cloud:               s.String("cloud", "PCS_CLOUD", "global", "Partner Center cloud preset: global, china, usgov or germany"),
+		authority:           s.String("authority-host", "PCS_AUTHORITY_HOST", "", "sign-in authority host (default: the cloud preset's, e.g. login.microsoftonline.com)"),
+		pcURL:               s.String("partner-center-url", "PCS_PARTNER_CENTER_URL", "", "Partner Center API base URL (default: the cloud preset's)"),
+		scope:               s.String("scope", "PCS_SCOPE", "", "delegated Partner Center scope (default: the cloud preset's user_impersonation scope)"),
+		issuer:              s.String("oidc-issuer", "PCS_OIDC_ISSUER", "", "OpenID Connect issuer URL, discovered at start (default: https://<authority-host>/<tenant-id>/v2.0)"),
+		tenant:              s.String("tenant-id", "PCS_TENANT_ID", "", "Entra ID tenant id of the partner (required unless --oidc-issuer is set)"),
+		clientID:            s.String("client-id", "PCS_CLIENT_ID", "", "application (client) id registered with the sign-in provider (required; AKS workload identity's AZURE_CLIENT_ID when unset)"),
+		certificate:         s.String("client-certificate-file", "PCS_CLIENT_CERTIFICATE_FILE", "", "PEM file holding the certificate registered for the app and its private key (RSA or EC): token requests carry an assertion signed with it. One client credential: this, --client-assertion-file or --client-secret"),
+		certificatePassword: s.String("client-certificate-password-file", "PCS_CLIENT_CERTIFICATE_PASSWORD_FILE", "", "file holding the password of an encrypted private key (ENCRYPTED PRIVATE KEY) in --client-certificate-file"),
+		assertion:           s.String("client-assertion-file", "PCS_CLIENT_ASSERTION_FILE", "", "file holding a token from another identity provider trusted by the app registration (federated credential), re-read as it rotates; AKS workload identity's AZURE_FEDERATED_TOKEN_FILE when no credential is set"),
+		secret:              s.String("client-secret", "PCS_CLIENT_SECRET", "", "client secret, the last resort (or --client-secret-file)").WithFile("file holding the client secret"),
+		signOutOfMicrosoft:  s.Bool("sign-out-of-microsoft", "PCS_SIGN_OUT_OF_MICROSOFT", "after signing out of the app, sign out of Microsoft too (the provider's end_session_endpoint), then come back to the signed-out page"),
+		keys:                s.String("session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)").WithFile("file holding the session keys"),
+		dataDir:             s.String("data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files"),
+		sessionStore:        s.String("session-store", "PCS_SESSION_STORE", "filesystem", "where sessions live: filesystem (under --data-dir, one replica) or redis (shared by every replica)"),
+		redisURL:            s.String("redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)").WithFile("file holding the Redis URL, when it carries a password"),
+		sessionLifetime:     s.String("session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in"),
+		pcTimeout:           s.String("pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included"),
+		pcRetryAfter:        s.String("pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person"),
+		databaseURL:         s.String("database-url", "PCS_DATABASE_URL", "", "PostgreSQL URL of the change history, postgres://user:password@host:5432/db (default: a SQLite file in --data-dir)").WithFile("file holding the database URL, when it carries a password"),
+		historyRetention:    s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
+		devClientAuth:       s.String("dev-client-auth", "PCS_DEV_CLIENT_AUTH", "secret", "with --dev: how the app authenticates to the development sign-in provider: secret, certificate or federated"),
+		devTokenLifetime:    s.String("dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)"),
+		logLevel:            s.String("log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error"),
+		logFormat:           s.String("log-format", "PCS_LOG_FORMAT", "", "json or text (default json, or text with --dev)"),
 	}
 }
 
@@ -160,9 +177,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	bad := d.set.Problem
 	c.addresses(d, bad)
 	c.proxySettings(d, bad)
-	c.signInProvider(d, bad)
+	c.signInProvider(d, getenv, bad)
 	if !c.Dev {
-		c.secrets(d, bad)
+		c.clientCredential(d, getenv, bad)
+		c.sessionKeys(d, bad)
 	}
 	c.storage(d, bad)
 	c.runtime(d, bad)
@@ -211,13 +229,13 @@ func (c *Config) addresses(d *declared, bad func(string, ...any)) {
 }
 
 // signInProvider: the cloud, where people sign in, and the app's registration there.
-func (c *Config) signInProvider(d *declared, bad func(string, ...any)) {
+func (c *Config) signInProvider(d *declared, getenv func(string) string, bad func(string, ...any)) {
 	cloud, ok := Clouds[strings.ToLower(d.cloud.Value())]
 	if !ok {
 		bad("%s %q is not one of global, china, usgov, germany", d.cloud.Name(), d.cloud.Value())
 	}
 	c.Cloud = cloud.Name
-	c.AuthorityHost = cmp.Or(d.authority.Value(), cloud.AuthorityHost)
+	c.AuthorityHost = cmp.Or(d.authority.Value(), workloadIdentityAuthority(getenv, bad), cloud.AuthorityHost)
 	c.PartnerCenterURL = strings.TrimSuffix(cmp.Or(d.pcURL.Value(), cloud.PartnerCenterURL), "/")
 	c.Scope = cmp.Or(d.scope.Value(), cloud.Scope)
 	if c.AuthorityHost != "" && strings.ContainsAny(c.AuthorityHost, "/:?#") {
@@ -227,7 +245,15 @@ func (c *Config) signInProvider(d *declared, bad func(string, ...any)) {
 		bad("%s %q must be an absolute http(s) URL", d.pcURL.Name(), c.PartnerCenterURL)
 	}
 
-	c.TenantID, c.ClientID, c.Issuer = d.tenant.Value(), d.clientID.Value(), d.issuer.Value()
+	c.TenantID, c.ClientID, c.Issuer = d.tenant.Value(), cmp.Or(d.clientID.Value(), getenv("AZURE_CLIENT_ID")), d.issuer.Value()
+	if c.TenantID == "" && c.Issuer == "" {
+		c.TenantID = getenv("AZURE_TENANT_ID")
+	}
+	c.SignOutOfMicrosoft = d.signOutOfMicrosoft.Bool()
+	c.DevClientAuth = strings.ToLower(d.devClientAuth.Value())
+	if !slices.Contains(DevClientAuths, c.DevClientAuth) {
+		bad("%s %q is not one of %s", d.devClientAuth.Name(), d.devClientAuth.Value(), strings.Join(DevClientAuths, ", "))
+	}
 	if c.Dev {
 		return // the dev provider is the issuer, and registers the client itself
 	}
@@ -245,12 +271,8 @@ func (c *Config) signInProvider(d *declared, bad func(string, ...any)) {
 	}
 }
 
-// secrets: the client's credential and the session keys, each given directly or in a file.
-func (c *Config) secrets(d *declared, bad func(string, ...any)) {
-	c.ClientSecret = d.secret.Value()
-	if c.ClientSecret == "" && !d.secret.FileFailed() {
-		bad("%s is missing (or set %s)", d.secret.Name(), d.secret.File().Name())
-	}
+// sessionKeys: the keys that sign and encrypt sessions, given directly or in a file.
+func (c *Config) sessionKeys(d *declared, bad func(string, ...any)) {
 	keys := d.keys.Value()
 	switch {
 	case d.keys.FileFailed():

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pcsupport/internal/clientauth"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -61,7 +63,7 @@ func TestProductionDerivesFromPublicURLAndCloud(t *testing.T) {
 	if got := c.Scopes(); strings.Join(got, " ") != "openid profile email offline_access https://api.partnercenter.microsoft.com/user_impersonation" {
 		t.Errorf("scopes = %v", got)
 	}
-	if len(c.SessionKeys) != 2 || c.ClientSecret != "s3cret" {
+	if len(c.SessionKeys) != 2 || c.ClientCredential != clientauth.Secret("s3cret") {
 		t.Errorf("secrets not read")
 	}
 }
@@ -122,8 +124,8 @@ func TestSecretsFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ClientSecret != "from-file" || len(c.SessionKeys) != 4 {
-		t.Errorf("secret %q, %d keys", c.ClientSecret, len(c.SessionKeys))
+	if c.ClientCredential != clientauth.Secret("from-file") || len(c.SessionKeys) != 4 {
+		t.Errorf("credential %v, %d keys", c.ClientCredential, len(c.SessionKeys))
 	}
 	e["PCS_CLIENT_SECRET"] = "also"
 	if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), "both set") {
