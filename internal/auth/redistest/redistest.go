@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -23,7 +24,11 @@ type Server struct {
 	URL  string // redis://host:port/0
 	cmd  *exec.Cmd
 	log  *bytes.Buffer
+	stop func()
 }
+
+// Stop kills the server now, as an outage would; the test's cleanup does it anyway.
+func (s *Server) Stop() { s.stop() }
 
 // Start runs redis-server until t ends. When the binary is missing the test is skipped, unless
 // PCS_REQUIRE_REDIS=1 (as in CI), where it fails.
@@ -65,10 +70,14 @@ func start(t testing.TB, bin string) (*Server, error) {
 	}
 	exited := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(exited) }()
+	var once sync.Once
 	stop := func() {
-		_ = s.cmd.Process.Kill()
-		<-exited
+		once.Do(func() {
+			_ = s.cmd.Process.Kill()
+			<-exited
+		})
 	}
+	s.stop = stop
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if s.ping() == nil {

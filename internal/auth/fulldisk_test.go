@@ -1,0 +1,46 @@
+package auth
+
+import (
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/securecookie"
+
+	"pcsupport/internal/testdisk"
+)
+
+// A session write that fails halfway (the disk filled up) leaves the session as it was: the
+// person stays signed in, and what the session held (the one-time "Saved" message) is not lost.
+func TestFullDiskLeavesTheSessionAsItWas(t *testing.T) {
+	dir := testdisk.Mount(t, 256<<10)
+	opts := CookieOptions{Path: "/", Lifetime: 8 * time.Hour}
+	store, err := NewFilesystemStore(dir+"/sessions", opts, securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+	want := realisticSession()
+	s.Values["data"] = want
+	s.AddFlash([]byte("Saved"))
+	c := save(t, store, s)
+
+	free := testdisk.Fill(t, dir, 2<<10)
+	defer free()
+	s = load(t, store, c)
+	s.Values["data"] = want
+	s.AddFlash([]byte(strings.Repeat("a much longer message ", 1000)))
+	if err := store.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), s); err == nil {
+		t.Fatal("a write larger than the free space succeeded: the test did not fill the disk")
+	}
+
+	got := load(t, store, c)
+	if got.IsNew || !reflect.DeepEqual(got.Values["data"], want) {
+		t.Fatalf("after a failed write the session is gone (IsNew %v)", got.IsNew)
+	}
+	if f := got.Flashes(); len(f) != 1 || string(f[0].([]byte)) != "Saved" {
+		t.Errorf("after a failed write the one-time message is %v, want the one saved before", f)
+	}
+}
