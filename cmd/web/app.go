@@ -67,6 +67,16 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
+	log.Info("client credential", "credential", cfg.ClientCredential.String())
+	if cfg.SignOutOfMicrosoft {
+		// Discovered now rather than at the first sign-in, so that a provider without an
+		// end_session_endpoint is reported in the start-up log.
+		discoverCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := signIn.Ready(discoverCtx); err != nil {
+			log.Warn("sign-in provider not reachable yet", "err", err)
+		}
+		cancel()
+	}
 	pc, err := pcclient.New(pcclient.Config{
 		BaseURL: cfg.PartnerCenterURL, Timeout: cfg.PCTimeout, MaxRetryAfterWait: cfg.PCMaxRetryAfter,
 		ApplicationName: "pcsupport", Logger: log, HTTPClient: &http.Client{Transport: m.PartnerCenterTransport(partnerCenterTransport())},
