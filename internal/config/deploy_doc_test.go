@@ -58,8 +58,8 @@ func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
 	}
 	dir := t.TempDir()
 	secrets := map[string]string{ // what the mounted secret files would hold
-		"PCS_SESSION_KEYS_FILE":  key(32) + "\n" + key(32),
-		"PCS_REDIS_URL_FILE":     "redis://redis:6379/0",
+		"PCS_SESSION_KEYS_FILE": key(32) + "\n" + key(32),
+		"PCS_REDIS_URL_FILE":    "redis://redis:6379/0",
 	}
 	e := map[string]string{}
 	for _, p := range pairs {
