@@ -1,17 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
-	"unicode"
 
+	"pcsupport/internal/config/settings"
 	"pcsupport/internal/pcemu"
 )
 
@@ -29,145 +26,66 @@ type config struct {
 
 type roleAssignment struct{ TenantID, ObjectID, Role string }
 
-// option is one setting: its flag, its environment variable and its help.
-// Values are kept raw and checked after parsing, so every problem is
-// reported at once rather than the first one only.
-type option struct {
-	name, env, help string
-	list            bool // repeatable; the environment variable holds a comma-separated list
-	boolean         bool
-	raw             []string
-	fromFlag        bool
-}
-
-func (o *option) String() string { return strings.Join(o.raw, ",") }
-
-func (o *option) Set(v string) error {
-	if !o.fromFlag || !o.list {
-		o.raw = nil // flags replace the environment's value
-	}
-	o.fromFlag = true
-	if o.list {
-		o.raw = append(o.raw, splitList(v)...)
-	} else {
-		o.raw = []string{v}
-	}
-	return nil
-}
-
-func (o *option) IsBoolFlag() bool { return o.boolean }
-
-func (o *option) value() string {
-	if len(o.raw) == 0 {
-		return ""
-	}
-	return o.raw[len(o.raw)-1]
-}
-
-func splitList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-}
-
 const usageIntro = `pcemu runs the Partner Center support-profile emulator on its own, for tools
 that should talk to a Partner Center stand-in. It serves GET and PUT
 /v1/profiles/support like the real API, checks access tokens against the
 issuing provider's keys, and offers fault injection at /_emulator/ (no token
 needed: keep it on a development machine).
 
-Every flag can also be set with its environment variable; a flag wins.
-
-`
+Every flag can also be set with its environment variable; a flag wins.`
 
 // parseConfig reads flags, then environment variables for what flags left unset.
 func parseConfig(args []string, getenv func(string) string, output io.Writer) (config, error) {
-	opts := []*option{
-		{name: "listen", env: "PCEMU_LISTEN", help: "`host:port` to listen on (default 127.0.0.1:8090)"},
-		{name: "jwks-url", env: "PCEMU_JWKS_URL", help: "`URL` of the JWKS of the provider that issues the access tokens; this or --issuer is required"},
-		{name: "issuer", env: "PCEMU_ISSUER", help: "issuer `URL`: only its tokens are accepted, and its JWKS is discovered unless --jwks-url is set"},
-		{name: "audience", env: "PCEMU_AUDIENCE", list: true, help: "accepted token `audience`; repeat or use a comma list (default " + pcemu.AudienceURL + "," + pcemu.AudienceAppID + ")"},
-		{name: "default-role", env: "PCEMU_DEFAULT_ROLE", help: "`role` of users with no --role (default none: read-only); one of " + strings.Join(roleNames(), ", ")},
-		{name: "role", env: "PCEMU_ROLE", list: true, help: "assign a role as `tid:oid=Role`; repeat or use a comma list"},
-		{name: "bom", env: "PCEMU_BOM", boolean: true, help: "start every JSON body with a UTF-8 BOM, as some real responses do"},
-		{name: "rate-limit", env: "PCEMU_RATE_LIMIT", help: "`requests` per tenant per minute before 429 (default 0: no throttling)"},
-	}
-	fs := flag.NewFlagSet("pcemu", flag.ContinueOnError)
-	fs.SetOutput(output)
-	byName := map[string]*option{}
-	for _, o := range opts {
-		if v := getenv(o.env); v != "" {
-			if o.list {
-				o.raw = splitList(v)
-			} else {
-				o.raw = []string{v}
-			}
-		}
-		fs.Var(o, o.name, o.help+" ($"+o.env+")")
-		byName[o.name] = o
-	}
-	fs.Usage = func() {
-		fmt.Fprint(output, usageIntro)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	s := settings.New("pcemu", settings.ByFlag, usageIntro)
+	listen := s.String("listen", "PCEMU_LISTEN", "127.0.0.1:8090", "`host:port` to listen on")
+	jwksURL := s.String("jwks-url", "PCEMU_JWKS_URL", "", "`URL` of the JWKS of the provider that issues the access tokens; this or --issuer is required")
+	issuer := s.String("issuer", "PCEMU_ISSUER", "", "issuer `URL`: only its tokens are accepted, and its JWKS is discovered unless --jwks-url is set")
+	audience := s.List("audience", "PCEMU_AUDIENCE", "accepted token `audience` (default "+pcemu.AudienceURL+","+pcemu.AudienceAppID+")")
+	defaultRole := s.String("default-role", "PCEMU_DEFAULT_ROLE", "", "`role` of users with no --role (default none: read-only); one of "+strings.Join(roleNames(), ", "))
+	role := s.List("role", "PCEMU_ROLE", "assign a role as `tid:oid=Role`")
+	bom := s.Bool("bom", "PCEMU_BOM", "start every JSON body with a UTF-8 BOM, as some real responses do")
+	rateLimit := s.String("rate-limit", "PCEMU_RATE_LIMIT", "0", "`requests` per tenant per minute before 429 (0: no throttling)")
+	if err := s.Parse(args, getenv, output); err != nil {
 		return config{}, err
 	}
 
-	var problems []error
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Errorf(format, a...)) }
-	if fs.NArg() > 0 {
-		bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-
-	c := config{
-		Listen:    cmp.Or(byName["listen"].value(), "127.0.0.1:8090"),
-		JWKSURL:   byName["jwks-url"].value(),
-		Issuer:    byName["issuer"].value(),
-		Audiences: byName["audience"].raw,
-	}
+	c := config{Listen: listen.Value(), JWKSURL: jwksURL.Value(), Issuer: issuer.Value(), Audiences: audience.Values(),
+		BOM: bom.Bool(), RateLimit: rateLimit.Count()}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("--listen %q is not host:port", c.Listen)
+		s.Problem("%s %q is not host:port", listen.Name(), c.Listen)
 	}
 	if c.JWKSURL == "" && c.Issuer == "" {
-		bad("--jwks-url or --issuer is required: the emulator verifies token signatures with the issuer's keys")
+		s.Problem("%s or %s is required: the emulator verifies token signatures with the issuer's keys", jwksURL.Name(), issuer.Name())
 	}
-	for name, v := range map[string]string{"jwks-url": c.JWKSURL, "issuer": c.Issuer} {
-		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			bad("--%s %q is not an http or https URL", name, v)
+	for _, st := range []*settings.Setting{jwksURL, issuer} {
+		if v := st.Value(); v != "" && !isHTTPURL(v) {
+			s.Problem("%s %q is not an http or https URL", st.Name(), v)
 		}
 	}
-	if role := byName["default-role"].value(); role != "" {
-		canonical, ok := pcemu.KnownRole(role)
+	if r := defaultRole.Value(); r != "" {
+		canonical, ok := pcemu.KnownRole(r)
 		if !ok {
-			bad("--default-role %q is not one of %s", role, strings.Join(roleNames(), ", "))
+			s.Problem("%s %q is not one of %s", defaultRole.Name(), r, strings.Join(roleNames(), ", "))
 		}
 		c.DefaultRole = canonical
 	}
-	for _, spec := range byName["role"].raw {
+	for _, spec := range role.Values() {
 		a, err := parseRole(spec)
 		if err != nil {
-			bad("--role %q: %v", spec, err)
+			s.Problem("%s %q: %v", role.Name(), spec, err)
 			continue
 		}
 		c.Roles = append(c.Roles, a)
 	}
-	if v := byName["bom"].value(); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("--bom %q is not true or false", v)
-		}
-		c.BOM = b
-	}
-	if v := byName["rate-limit"].value(); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			bad("--rate-limit %q is not a whole number of requests, 0 or more", v)
-		}
-		c.RateLimit = n
-	}
-	if len(problems) > 0 {
-		return config{}, errors.Join(problems...)
+	if err := s.Err(); err != nil {
+		return config{}, err
 	}
 	return c, nil
+}
+
+func isHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func parseRole(spec string) (roleAssignment, error) {

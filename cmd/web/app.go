@@ -57,7 +57,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	a.sessionStoreReady = sessionStore.ready
 
 	signIn, err := auth.New(auth.Config{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential,
+		SignOutOfProvider: cfg.SignOutOfMicrosoft, SignedOutURL: cfg.SignedOutURL(),
 		RedirectURL: cfg.RedirectURL(), Scopes: cfg.Scopes(), BasePath: cfg.BasePath,
 		Store: sessionStore.store, CookieKeys: cfg.SessionKeys, Secure: cfg.Secure(),
 		RefreshLocker: sessionStore.locker, SessionLifetime: cfg.SessionLifetime, Logger: log,
@@ -66,6 +67,16 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		a.close()
 		return nil, err
+	}
+	log.Info("client credential", "credential", cfg.ClientCredential.String())
+	if cfg.SignOutOfMicrosoft {
+		// Discovered now rather than at the first sign-in, so that a provider without an
+		// end_session_endpoint is reported in the start-up log.
+		discoverCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := signIn.Ready(discoverCtx); err != nil {
+			log.Warn("sign-in provider not reachable yet", "err", err)
+		}
+		cancel()
 	}
 	pc, err := pcclient.New(pcclient.Config{
 		BaseURL: cfg.PartnerCenterURL, Timeout: cfg.PCTimeout, MaxRetryAfterWait: cfg.PCMaxRetryAfter,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/pcemu"
 )
@@ -79,7 +80,8 @@ func TestAuditTrailAndNoSecretsInLogs(t *testing.T) {
 
 	logs := app.logs.String()
 	u, _ := url.Parse(app.url)
-	secrets := []string{app.cfg.ClientSecret, "Bearer ", "eyJ", "refresh_token", "access_token", "id_token"}
+	secret, _ := app.cfg.ClientCredential.(clientauth.Secret)
+	secrets := []string{string(secret), "client_assertion", "Bearer ", "eyJ", "refresh_token", "access_token", "id_token"}
 	for _, c := range b.client.Jar.Cookies(u) {
 		secrets = append(secrets, c.Value)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +25,7 @@ type devStandIns struct {
 	emu            *pcemu.Emulator
 	idpURL, emuURL string
 	servers        []*http.Server
+	stops          []func() // what else ends with them (the federated token's rotation)
 }
 
 const devClientID = "pcsupport-dev"
@@ -42,14 +42,18 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 		return nil, fmt.Errorf("dev sign-in provider: %w", err)
 	}
 	d.idpURL = "http://" + idpLn.Addr().String()
-	secret := rand.Text()
-	d.idp, err = devidp.New(devidp.Options{
-		Issuer:              d.idpURL,
-		Clients:             []devidp.Client{{ID: devClientID, Secret: secret, RedirectURIs: []string{cfg.RedirectURL()}}},
-		AccessTokenLifetime: cfg.DevTokenLifetime,
-	})
+	client, credential, stopCredential, err := devClient(cfg, log)
+	d.stops = append(d.stops, stopCredential)
+	if err == nil {
+		d.idp, err = devidp.New(devidp.Options{
+			Issuer:              d.idpURL,
+			Clients:             []devidp.Client{client},
+			AccessTokenLifetime: cfg.DevTokenLifetime,
+		})
+	}
 	if err != nil {
 		idpLn.Close()
+		d.close()
 		return nil, fmt.Errorf("dev sign-in provider: %w", err)
 	}
 	d.serve(idpLn, d.idp, log)
@@ -71,7 +75,7 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 	d.emuURL = "http://" + emuLn.Addr().String()
 	d.serve(emuLn, d.emu, log)
 
-	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = d.idpURL, devClientID, secret
+	cfg.Issuer, cfg.ClientID, cfg.ClientCredential = d.idpURL, devClientID, credential
 	cfg.PartnerCenterURL = d.emuURL
 	cfg.SessionKeys = [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
 	return d, nil
@@ -88,6 +92,9 @@ func (d *devStandIns) close() {
 	defer cancel()
 	for _, s := range d.servers {
 		_ = s.Shutdown(ctx)
+	}
+	for _, stop := range d.stops {
+		stop()
 	}
 }
 

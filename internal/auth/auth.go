@@ -64,6 +64,7 @@ type User struct {
 	Email      string
 	AMR        []string // authentication methods; nil when the provider does not say
 	SignedInAt time.Time
+	LoginHint  string // Entra ID's login_hint claim (an optional claim): the logout_hint of a sign-out
 }
 
 // DisplayName is the name to greet the person with.
@@ -101,13 +102,19 @@ func init() { gob.Register(sessionData{}) }
 
 // Config configures a Manager.
 type Config struct {
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	RedirectURL  string
-	Scopes       []string
-	BasePath     string // targets after sign-in must stay under it, and the path of the app's cookies
-	Store        sessions.Store
+	Issuer   string
+	ClientID string
+	// ClientCredential authenticates the app at the token endpoint (a secret, a certificate or a
+	// federated token). Required.
+	ClientCredential ClientCredential
+	RedirectURL      string
+	// SignOutOfProvider sends people to the provider's end_session_endpoint after SignOut, which
+	// then sends them back to SignedOutURL (see ProviderSignOutURL).
+	SignOutOfProvider bool
+	SignedOutURL      string
+	Scopes            []string
+	BasePath          string // targets after sign-in must stay under it, and the path of the app's cookies
+	Store             sessions.Store
 	// CookieKeys seal what the browser carries before sign-in (the pending sign-in, typed values
 	// waiting for their owner, who signed in last): pairs of signing and encryption keys, the
 	// first pair for new cookies, as for the session store.
@@ -135,22 +142,24 @@ type Manager struct {
 	kept     sealedCookie // typed values waiting for their owner
 	identity sealedCookie // who last signed in on this browser
 
-	mu        sync.Mutex // guards the discovered provider and the last readiness check
-	oauth     *oauth2.Config
-	verifier  *oidc.IDTokenVerifier
-	checkedAt time.Time
-	checkErr  error
+	mu         sync.Mutex // guards the discovered provider and the last readiness check
+	oauth      *oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	endSession string // the provider's end_session_endpoint, "" when it has none
+	checkedAt  time.Time
+	checkErr   error
 }
 
 // New returns a Manager. Discovery happens on first use (and is retried until it succeeds), so
 // the app starts even while the provider is unreachable.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Store == nil || len(cfg.CookieKeys) == 0 {
-		return nil, errors.New("auth: Issuer, ClientID, RedirectURL, Store and CookieKeys are required")
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.ClientCredential == nil || cfg.RedirectURL == "" || cfg.Store == nil || len(cfg.CookieKeys) == 0 {
+		return nil, errors.New("auth: Issuer, ClientID, ClientCredential, RedirectURL, Store and CookieKeys are required")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientCredential)
 	if cfg.RefreshMargin == 0 {
 		cfg.RefreshMargin = 2 * time.Minute
 	}
@@ -191,14 +200,28 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	if err != nil {
 		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w: %w", m.cfg.Issuer, ErrSignInProviderUnavailable, err)
 	}
+	endpoint := p.Endpoint()
+	// oauth2 sends client_id in the form and no secret: the credential is added to the form of
+	// every token request (clientcredential.go).
+	endpoint.AuthStyle = oauth2.AuthStyleInParams
+	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL)
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	_ = p.Claims(&meta) // the document parsed already; a missing member stays ""
+	if m.cfg.SignOutOfProvider && meta.EndSession == "" {
+		// A warning, not a failure: sign-in and saving work, and sign-out still ends the app's
+		// session. Discovery is lazy, so this shows at the first sign-in or readiness probe.
+		m.log.Warn("signing out of the provider is asked for, but its discovery document has no end_session_endpoint: sign-out ends the app's session only", "issuer", m.cfg.Issuer)
+	}
 	m.oauth = &oauth2.Config{
-		ClientID:     m.cfg.ClientID,
-		ClientSecret: m.cfg.ClientSecret,
-		Endpoint:     p.Endpoint(),
-		RedirectURL:  m.cfg.RedirectURL,
-		Scopes:       m.cfg.Scopes,
+		ClientID:    m.cfg.ClientID,
+		Endpoint:    endpoint,
+		RedirectURL: m.cfg.RedirectURL,
+		Scopes:      m.cfg.Scopes,
 	}
 	m.verifier = p.Verifier(&oidc.Config{ClientID: m.cfg.ClientID, Now: m.cfg.Now})
+	m.endSession = meta.EndSession
 	return m.oauth, m.verifier, nil
 }
 
@@ -296,12 +319,13 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		OID               string   `json:"oid"`
 		TID               string   `json:"tid"`
 		AMR               []string `json:"amr"`
+		LoginHint         string   `json:"login_hint"`
 	}
 	if err := idt.Claims(&c); err != nil {
 		return User{}, fmt.Errorf("read ID token claims: %w", err)
 	}
 	u := User{Subject: idt.Subject, ObjectID: c.OID, TenantID: c.TID, Name: c.Name,
-		Username: cmp.Or(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR}
+		Username: cmp.Or(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR, LoginHint: c.LoginHint}
 	if u.AMR == nil {
 		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
 		u.AMR = amrFromJWT(accessToken)

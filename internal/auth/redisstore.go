@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -16,16 +15,14 @@ import (
 )
 
 // OpenRedis connects to the Redis at rawURL: redis://[user:password@]host:port/db, or rediss://
-// for TLS. It does not dial; the first command does.
+// for TLS. It does not dial; the first command does. What a Redis URL may be is decided by
+// internal/config; this only refuses what the client cannot read.
 func OpenRedis(rawURL string) (*redis.Client, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Opaque != "" ||
-		strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[") {
-		// Not err itself: a url.Error repeats the URL, password included.
-		return nil, errors.New("redis URL: want redis://[user:password@]host:port/db or rediss://...")
-	}
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // a url.Error repeats the URL, password included
+		}
 		return nil, fmt.Errorf("redis URL: %w", err)
 	}
 	opts.DisableIdentity = true // CLIENT SETINFO is unknown before Redis 7.2 (Debian 12 ships 7.0)

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"pcsupport/internal/auth/redistest"
+	"pcsupport/internal/clientauth"
 )
 
 // redisForTest starts a redis-server for the test and connects to it.
@@ -103,7 +104,7 @@ func TestRedisStoreUnreachable(t *testing.T) {
 		t.Errorf("New with a valid cookie and no Redis: %v, want ErrSessionStoreUnavailable", err)
 	}
 	// The person is not told they are signed out: sign-in would fail too.
-	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb", Store: down, CookieKeys: keys})
+	m, err := New(Config{Issuer: "http://127.0.0.1:1", ClientID: "c", ClientCredential: clientauth.Secret("s"), RedirectURL: "http://x/cb", Store: down, CookieKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,9 +122,10 @@ func TestRedisStoreUnreachable(t *testing.T) {
 	}
 }
 
-// The URL's password never appears in an error.
+// The URL's password never appears in an error. (What a Redis URL may be is internal/config's
+// to decide; its TestBadRedisSettings has the rest.)
 func TestOpenRedisURLs(t *testing.T) {
-	for _, u := range []string{"redis://u:hunter2@host:port:1/0", "http://u:hunter2@host/0", "redis://u:hunter2@host/x"} {
+	for _, u := range []string{"redis://u:hunter2@host:notaport/0", "http://u:hunter2@host/0", "redis://u:hunter2@host/x"} {
 		if _, err := OpenRedis(u); err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("OpenRedis(%q): %v", u, err)
 		}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+
+	"pcsupport/internal/clientauth"
 )
 
 // rotatingProvider is a token endpoint that, like Entra ID and the dev provider, rotates the
@@ -76,7 +78,7 @@ func (p *rotatingProvider) counts() (refreshes, refused int) {
 
 func newTestManager(t *testing.T, issuer string, store sessions.Store, locker RefreshLocker) *Manager {
 	t.Helper()
-	m, err := New(Config{Issuer: issuer, ClientID: "client", ClientSecret: "secret", RedirectURL: "http://app/auth/callback",
+	m, err := New(Config{Issuer: issuer, ClientID: "client", ClientCredential: clientauth.Secret("secret"), RedirectURL: "http://app/auth/callback",
 		Store: store, CookieKeys: testKeys(), RefreshLocker: locker, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -11,10 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"pcsupport/internal/clientauth"
+	"pcsupport/internal/config/settings"
 )
 
 // Cloud is one Partner Center cloud: where people sign in and where the API lives.
@@ -58,13 +62,21 @@ type Config struct {
 	Issuer           string
 	TenantID         string
 	ClientID         string
-	ClientSecret     string
+	// ClientCredential is how the app proves its identity at the token endpoint: exactly one of a
+	// secret, a certificate or a federated token, decided here. Nil with --dev until the dev
+	// stand-ins make one (as DevClientAuth says).
+	ClientCredential   clientauth.Credential
+	SignOutOfMicrosoft bool   // after the app's sign-out, sign out of the provider too (its end_session_endpoint)
+	DevClientAuth      string // with --dev: "secret", "certificate" or "federated"
 
 	SessionKeys     [][]byte // pairs of (hash key, encryption key); the first pair signs new cookies
 	DataDir         string
 	SessionLifetime time.Duration
 	SessionStore    string // "filesystem" (under DataDir) or "redis" (shared by replicas)
 	RedisURL        string // with SessionStore "redis": redis://[user:password@]host:port/db or rediss://...
+
+	DatabaseURL      string        // change history in PostgreSQL (postgres:// or postgresql://); "" = a SQLite file in DataDir
+	HistoryRetention time.Duration // how long history entries are kept; 0 = forever
 
 	PCTimeout        time.Duration
 	PCMaxRetryAfter  time.Duration
@@ -77,6 +89,10 @@ type Config struct {
 
 // RedirectURL is where the sign-in provider sends people back to.
 func (c *Config) RedirectURL() string { return c.PublicURL.String() + "auth/callback" }
+
+// SignedOutURL is the app's signed-out page, where the provider sends people back after signing
+// them out (post_logout_redirect_uri).
+func (c *Config) SignedOutURL() string { return c.PublicURL.String() + "auth/signed-out" }
 
 // Secure says whether cookies must be Secure: whenever the browser reaches the app over https.
 func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
@@ -95,46 +111,55 @@ func (c *Config) Scopes() []string {
 	return []string{"openid", "profile", "email", "offline_access", c.Scope}
 }
 
-// setting describes one option once, for the flag, the environment variable and the help text.
-type setting struct {
-	flag, env, def, help string
-	dest                 *string
+// declared is every setting of the app, declared once for flags, environment and --help.
+type declared struct {
+	set *settings.Set
+
+	dev, listen, publicURL, stripsPrefix, trustedProxies, identityHeader            *settings.Setting
+	cloud, authority, pcURL, scope, issuer, tenant, clientID, secret                *settings.Setting
+	certificate, certificatePassword, assertion, signOutOfMicrosoft, devClientAuth  *settings.Setting
+	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter *settings.Setting
+	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention            *settings.Setting
 }
 
-type raw struct {
-	listen, publicURL, cloud, authority, pcURL, scope, issuer, tenant, clientID, secret, secretFile,
-	keys, keysFile, dataDir, sessionLifetime, pcTimeout, pcRetryAfter, devTokenLifetime, logLevel,
-	sessionStore, redisURL, redisURLFile, stripsPrefix, trustedProxies, identityHeader, logFormat string
-}
+const usageIntro = `Partner Center support profile admin. Every flag but --dev can also be set by the environment
+variable named beside it; a flag wins over its variable.`
 
-func (r *raw) settings() []setting {
-	return []setting{
-		{"listen", "PCS_LISTEN", "", "address to listen on (default :8080, or 127.0.0.1:8080 with --dev)", &r.listen},
-		{"public-url", "PCS_PUBLIC_URL", "", "URL people open, with any path prefix, e.g. https://tools.example.com/partner/support/ (required; with --dev it follows --listen)", &r.publicURL},
-		{"proxy-strips-prefix", "PCS_PROXY_STRIPS_PREFIX", "false", "the reverse proxy removes the public URL's path prefix before requests reach the app: routes are then served at / while every URL the browser sees keeps the prefix", &r.stripsPrefix},
-		{"trusted-proxies", "PCS_TRUSTED_PROXIES", "", "networks (CIDR, or single addresses) of the reverse proxies whose X-Forwarded-For/-Proto/-Host and identity header are believed, comma separated, e.g. 10.0.0.0/8; from anyone else these headers are dropped", &r.trustedProxies},
-		{"identity-header", "PCS_IDENTITY_HEADER", "", "header in which the SSO proxy names the signed-in person, e.g. X-Forwarded-Email: passed to sign-in as login_hint; a session whose user it no longer names ends (needs --trusted-proxies)", &r.identityHeader},
-		{"cloud", "PCS_CLOUD", "global", "Partner Center cloud preset: global, china, usgov or germany", &r.cloud},
-		{"authority-host", "PCS_AUTHORITY_HOST", "", "sign-in authority host (default: the cloud preset's, e.g. login.microsoftonline.com)", &r.authority},
-		{"partner-center-url", "PCS_PARTNER_CENTER_URL", "", "Partner Center API base URL (default: the cloud preset's)", &r.pcURL},
-		{"scope", "PCS_SCOPE", "", "delegated Partner Center scope (default: the cloud preset's user_impersonation scope)", &r.scope},
-		{"oidc-issuer", "PCS_OIDC_ISSUER", "", "OpenID Connect issuer URL, discovered at start (default: https://<authority-host>/<tenant-id>/v2.0)", &r.issuer},
-		{"tenant-id", "PCS_TENANT_ID", "", "Entra ID tenant id of the partner (required unless --oidc-issuer is set)", &r.tenant},
-		{"client-id", "PCS_CLIENT_ID", "", "application (client) id registered with the sign-in provider (required)", &r.clientID},
-		{"client-secret", "PCS_CLIENT_SECRET", "", "client secret (required, or --client-secret-file)", &r.secret},
-		{"client-secret-file", "PCS_CLIENT_SECRET_FILE", "", "file holding the client secret", &r.secretFile},
-		{"session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)", &r.keys},
-		{"session-keys-file", "PCS_SESSION_KEYS_FILE", "", "file holding the session keys", &r.keysFile},
-		{"data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files", &r.dataDir},
-		{"session-store", "PCS_SESSION_STORE", "filesystem", "where sessions live: filesystem (under --data-dir, one replica) or redis (shared by every replica)", &r.sessionStore},
-		{"redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)", &r.redisURL},
-		{"redis-url-file", "PCS_REDIS_URL_FILE", "", "file holding the Redis URL, when it carries a password", &r.redisURLFile},
-		{"session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in", &r.sessionLifetime},
-		{"pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included", &r.pcTimeout},
-		{"pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person", &r.pcRetryAfter},
-		{"dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)", &r.devTokenLifetime},
-		{"log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error", &r.logLevel},
-		{"log-format", "PCS_LOG_FORMAT", "", "json or text (default json, or text with --dev)", &r.logFormat},
+func declare() *declared {
+	s := settings.New("web", settings.ByEnvironment, usageIntro)
+	return &declared{
+		set:                 s,
+		dev:                 s.Bool("dev", "", "run on the embedded development sign-in provider and Partner Center emulator; needs no other setting"),
+		listen:              s.String("listen", "PCS_LISTEN", "", "address to listen on (default :8080, or 127.0.0.1:8080 with --dev)"),
+		publicURL:           s.String("public-url", "PCS_PUBLIC_URL", "", "URL people open, with any path prefix, e.g. https://tools.example.com/partner/support/ (required; with --dev it follows --listen)"),
+		stripsPrefix:        s.Bool("proxy-strips-prefix", "PCS_PROXY_STRIPS_PREFIX", "the reverse proxy removes the public URL's path prefix before requests reach the app: routes are then served at / while every URL the browser sees keeps the prefix"),
+		trustedProxies:      s.List("trusted-proxies", "PCS_TRUSTED_PROXIES", "networks (CIDR, or single addresses) of the reverse proxies whose X-Forwarded-For/-Proto/-Host and identity header are believed, e.g. 10.0.0.0/8; from anyone else these headers are dropped"),
+		identityHeader:      s.String("identity-header", "PCS_IDENTITY_HEADER", "", "header in which the SSO proxy names the signed-in person, e.g. X-Forwarded-Email: passed to sign-in as login_hint; a session whose user it no longer names ends (needs --trusted-proxies)"),
+		cloud:               s.String("cloud", "PCS_CLOUD", "global", "Partner Center cloud preset: global, china, usgov or germany"),
+		authority:           s.String("authority-host", "PCS_AUTHORITY_HOST", "", "sign-in authority host (default: the cloud preset's, e.g. login.microsoftonline.com)"),
+		pcURL:               s.String("partner-center-url", "PCS_PARTNER_CENTER_URL", "", "Partner Center API base URL (default: the cloud preset's)"),
+		scope:               s.String("scope", "PCS_SCOPE", "", "delegated Partner Center scope (default: the cloud preset's user_impersonation scope)"),
+		issuer:              s.String("oidc-issuer", "PCS_OIDC_ISSUER", "", "OpenID Connect issuer URL, discovered at start (default: https://<authority-host>/<tenant-id>/v2.0)"),
+		tenant:              s.String("tenant-id", "PCS_TENANT_ID", "", "Entra ID tenant id of the partner (required unless --oidc-issuer is set)"),
+		clientID:            s.String("client-id", "PCS_CLIENT_ID", "", "application (client) id registered with the sign-in provider (required; AKS workload identity's AZURE_CLIENT_ID when unset)"),
+		certificate:         s.String("client-certificate-file", "PCS_CLIENT_CERTIFICATE_FILE", "", "PEM file holding the certificate registered for the app and its private key (RSA or EC): token requests carry an assertion signed with it. One client credential: this, --client-assertion-file or --client-secret"),
+		certificatePassword: s.String("client-certificate-password-file", "PCS_CLIENT_CERTIFICATE_PASSWORD_FILE", "", "file holding the password of an encrypted private key (ENCRYPTED PRIVATE KEY) in --client-certificate-file"),
+		assertion:           s.String("client-assertion-file", "PCS_CLIENT_ASSERTION_FILE", "", "file holding a token from another identity provider trusted by the app registration (federated credential), re-read as it rotates; AKS workload identity's AZURE_FEDERATED_TOKEN_FILE when no credential is set"),
+		secret:              s.String("client-secret", "PCS_CLIENT_SECRET", "", "client secret, the last resort (or --client-secret-file)").WithFile("file holding the client secret"),
+		signOutOfMicrosoft:  s.Bool("sign-out-of-microsoft", "PCS_SIGN_OUT_OF_MICROSOFT", "after signing out of the app, sign out of Microsoft too (the provider's end_session_endpoint), then come back to the signed-out page"),
+		keys:                s.String("session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)").WithFile("file holding the session keys"),
+		dataDir:             s.String("data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files"),
+		sessionStore:        s.String("session-store", "PCS_SESSION_STORE", "filesystem", "where sessions live: filesystem (under --data-dir, one replica) or redis (shared by every replica)"),
+		redisURL:            s.String("redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)").WithFile("file holding the Redis URL, when it carries a password"),
+		sessionLifetime:     s.String("session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in"),
+		pcTimeout:           s.String("pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included"),
+		pcRetryAfter:        s.String("pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person"),
+		databaseURL:         s.String("database-url", "PCS_DATABASE_URL", "", "PostgreSQL URL of the change history, postgres://user:password@host:5432/db (default: a SQLite file in --data-dir)").WithFile("file holding the database URL, when it carries a password"),
+		historyRetention:    s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
+		devClientAuth:       s.String("dev-client-auth", "PCS_DEV_CLIENT_AUTH", "secret", "with --dev: how the app authenticates to the development sign-in provider: secret, certificate or federated"),
+		devTokenLifetime:    s.String("dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)"),
+		logLevel:            s.String("log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error"),
+		logFormat:           s.String("log-format", "PCS_LOG_FORMAT", "", "json or text (default json, or text with --dev)"),
 	}
 }
 
@@ -144,70 +169,50 @@ var ErrHelp = flag.ErrHelp
 // Load reads flags from args (without the program name) and the environment through getenv. Flags
 // win over the environment. The error lists every problem, one per line.
 func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
-	var r raw
-	var dev bool
-	fs := flag.NewFlagSet("web", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.BoolVar(&dev, "dev", false, "run on the embedded development sign-in provider and Partner Center emulator; needs no other setting")
-	for _, s := range r.settings() {
-		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
-		if s.def != "" {
-			help = fmt.Sprintf("%s (env %s, default %s)", s.help, s.env, s.def)
-		}
-		if s.def == "false" { // a switch: --name alone means true
-			fs.Var(boolString{s.dest}, s.flag, help)
-			continue
-		}
-		fs.StringVar(s.dest, s.flag, "", help)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(usage, "Usage: web [flags]\n\nPartner Center support profile admin. Every flag can also be set by the environment variable named after it.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	d := declare()
+	if err := d.set.Parse(args, getenv, usage); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	c := &Config{Dev: d.dev.Bool()}
+	bad := d.set.Problem
+	c.addresses(d, bad)
+	c.proxySettings(d, bad)
+	c.signInProvider(d, getenv, bad)
+	if !c.Dev {
+		c.clientCredential(d, getenv, bad)
+		c.sessionKeys(d, bad)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, s := range r.settings() {
-		if !set[s.flag] {
-			*s.dest = getenv(s.env)
-		}
-		if *s.dest == "" {
-			*s.dest = s.def
-		}
+	c.storage(d, bad)
+	c.runtime(d, bad)
+	if err := d.set.Err(); err != nil {
+		return nil, err
 	}
-	return r.validate(dev)
+	return c, nil
 }
 
-func (r *raw) validate(dev bool) (*Config, error) {
-	var problems []string
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-	c := &Config{Dev: dev, DataDir: r.dataDir}
-
-	c.ListenAddr = r.listen
+// addresses: where the app listens and the URL people open.
+func (c *Config) addresses(d *declared, bad func(string, ...any)) {
+	listen, publicURL := d.listen.Value(), d.publicURL.Value()
+	c.ListenAddr = listen
 	if c.ListenAddr == "" {
 		c.ListenAddr = ":8080"
-		if dev {
+		if c.Dev {
 			c.ListenAddr = "127.0.0.1:8080"
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		bad("PCS_LISTEN %q is not host:port: %v", c.ListenAddr, err)
+		bad("%s %q is not host:port: %v", d.listen.Name(), c.ListenAddr, err)
 	}
 
-	if r.publicURL == "" && dev {
-		r.publicURL = "http://" + loopbackHostPort(c.ListenAddr) + "/"
+	if publicURL == "" && c.Dev {
+		publicURL = "http://" + loopbackHostPort(c.ListenAddr) + "/"
 		c.publicURLFromListen = true
 	}
-	switch u, err := url.Parse(r.publicURL); {
-	case r.publicURL == "":
-		bad("PCS_PUBLIC_URL is missing: the URL people open, e.g. https://tools.example.com/partner/support/")
+	switch u, err := url.Parse(publicURL); {
+	case publicURL == "":
+		bad("%s is missing: the URL people open, e.g. https://tools.example.com/partner/support/", d.publicURL.Name())
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		bad("PCS_PUBLIC_URL %q must be an absolute http(s) URL with no query, fragment or credentials", r.publicURL)
+		bad("%s %q must be an absolute http(s) URL with no query, fragment or credentials", d.publicURL.Name(), publicURL)
 	default:
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
@@ -215,109 +220,122 @@ func (r *raw) validate(dev bool) (*Config, error) {
 		u.RawPath = ""
 		c.PublicURL = u
 		c.BasePath = u.Path
-		if dev && u.Port() == "0" { // tests: the port is the one actually listened on
+		if c.Dev && u.Port() == "0" { // tests: the port is the one actually listened on
 			c.publicURLFromListen = true
-		} else if dev && r.listen == "" && u.Port() != "" && isLoopback(u.Hostname()) {
+		} else if c.Dev && listen == "" && u.Port() != "" && isLoopback(u.Hostname()) {
 			c.ListenAddr = u.Host // --dev --public-url http://127.0.0.1:9000/prefix/ listens there
 		}
 	}
-	c.proxySettings(r, bad)
+}
 
-	cloud, ok := Clouds[strings.ToLower(r.cloud)]
+// signInProvider: the cloud, where people sign in, and the app's registration there.
+func (c *Config) signInProvider(d *declared, getenv func(string) string, bad func(string, ...any)) {
+	cloud, ok := Clouds[strings.ToLower(d.cloud.Value())]
 	if !ok {
-		bad("PCS_CLOUD %q is not one of global, china, usgov, germany", r.cloud)
+		bad("%s %q is not one of global, china, usgov, germany", d.cloud.Name(), d.cloud.Value())
 	}
 	c.Cloud = cloud.Name
-	c.AuthorityHost = or(r.authority, cloud.AuthorityHost)
-	c.PartnerCenterURL = strings.TrimSuffix(or(r.pcURL, cloud.PartnerCenterURL), "/")
-	c.Scope = or(r.scope, cloud.Scope)
+	c.AuthorityHost = cmp.Or(d.authority.Value(), workloadIdentityAuthority(getenv, bad), cloud.AuthorityHost)
+	c.PartnerCenterURL = strings.TrimSuffix(cmp.Or(d.pcURL.Value(), cloud.PartnerCenterURL), "/")
+	c.Scope = cmp.Or(d.scope.Value(), cloud.Scope)
 	if c.AuthorityHost != "" && strings.ContainsAny(c.AuthorityHost, "/:?#") {
-		bad("PCS_AUTHORITY_HOST %q must be a bare host name such as login.microsoftonline.com", c.AuthorityHost)
+		bad("%s %q must be a bare host name such as login.microsoftonline.com", d.authority.Name(), c.AuthorityHost)
 	}
 	if c.PartnerCenterURL != "" && !isHTTPURL(c.PartnerCenterURL) {
-		bad("PCS_PARTNER_CENTER_URL %q must be an absolute http(s) URL", c.PartnerCenterURL)
+		bad("%s %q must be an absolute http(s) URL", d.pcURL.Name(), c.PartnerCenterURL)
 	}
 
-	c.TenantID, c.ClientID = r.tenant, r.clientID
-	c.Issuer = r.issuer
-	c.ClientSecret = r.secret
-	if !dev {
-		if c.Issuer == "" && c.TenantID == "" {
-			bad("PCS_TENANT_ID is missing (or set PCS_OIDC_ISSUER): the partner's Entra ID tenant id")
-		}
-		if c.Issuer == "" && c.TenantID != "" {
-			c.Issuer = "https://" + c.AuthorityHost + "/" + url.PathEscape(c.TenantID) + "/v2.0"
-		}
-		if c.Issuer != "" && !isHTTPURL(c.Issuer) {
-			bad("PCS_OIDC_ISSUER %q must be an absolute http(s) URL", c.Issuer)
-		}
-		if c.ClientID == "" {
-			bad("PCS_CLIENT_ID is missing: the application (client) id of the app registration")
-		}
-		secret, err := valueOrFile(r.secret, r.secretFile, "PCS_CLIENT_SECRET")
-		if err != nil {
-			bad("%v", err)
-		} else if secret == "" {
-			bad("PCS_CLIENT_SECRET is missing (or set PCS_CLIENT_SECRET_FILE)")
-		}
-		c.ClientSecret = secret
-		keys, err := valueOrFile(r.keys, r.keysFile, "PCS_SESSION_KEYS")
-		if err != nil {
-			bad("%v", err)
-		} else if keys == "" {
-			bad("PCS_SESSION_KEYS is missing (or set PCS_SESSION_KEYS_FILE): make them with: openssl rand -base64 32; openssl rand -base64 32")
-		} else if c.SessionKeys, err = parseSessionKeys(keys); err != nil {
-			bad("PCS_SESSION_KEYS: %v", err)
-		}
+	c.TenantID, c.ClientID, c.Issuer = d.tenant.Value(), cmp.Or(d.clientID.Value(), getenv("AZURE_CLIENT_ID")), d.issuer.Value()
+	if c.TenantID == "" && c.Issuer == "" {
+		c.TenantID = getenv("AZURE_TENANT_ID")
 	}
+	c.SignOutOfMicrosoft = d.signOutOfMicrosoft.Bool()
+	c.DevClientAuth = strings.ToLower(d.devClientAuth.Value())
+	if !slices.Contains(DevClientAuths, c.DevClientAuth) {
+		bad("%s %q is not one of %s", d.devClientAuth.Name(), d.devClientAuth.Value(), strings.Join(DevClientAuths, ", "))
+	}
+	if c.Dev {
+		return // the dev provider is the issuer, and registers the client itself
+	}
+	if c.Issuer == "" && c.TenantID == "" {
+		bad("%s is missing (or set %s): the partner's Entra ID tenant id", d.tenant.Name(), d.issuer.Name())
+	}
+	if c.Issuer == "" && c.TenantID != "" {
+		c.Issuer = "https://" + c.AuthorityHost + "/" + url.PathEscape(c.TenantID) + "/v2.0"
+	}
+	if c.Issuer != "" && !isHTTPURL(c.Issuer) {
+		bad("%s %q must be an absolute http(s) URL", d.issuer.Name(), c.Issuer)
+	}
+	if c.ClientID == "" {
+		bad("%s is missing: the application (client) id of the app registration", d.clientID.Name())
+	}
+}
 
-	durations := []struct {
-		name string
-		in   string
-		out  *time.Duration
-	}{
-		{"PCS_SESSION_LIFETIME", r.sessionLifetime, &c.SessionLifetime},
-		{"PCS_PC_TIMEOUT", r.pcTimeout, &c.PCTimeout},
-		{"PCS_PC_MAX_RETRY_AFTER", r.pcRetryAfter, &c.PCMaxRetryAfter},
-		{"PCS_DEV_TOKEN_LIFETIME", r.devTokenLifetime, &c.DevTokenLifetime},
-	}
-	for _, d := range durations {
-		v, err := time.ParseDuration(d.in)
-		if err != nil || v <= 0 {
-			bad("%s %q must be a positive duration such as 30s or 8h", d.name, d.in)
-		}
-		*d.out = v
-	}
-	c.LogJSON = r.logFormat == "json" || (r.logFormat == "" && !dev)
-	if r.logFormat != "" && r.logFormat != "json" && r.logFormat != "text" {
-		bad("PCS_LOG_FORMAT %q must be json or text", r.logFormat)
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(r.logLevel)); err != nil {
-		bad("PCS_LOG_LEVEL %q must be debug, info, warn or error", r.logLevel)
-	}
-	if c.DataDir == "" {
-		bad("PCS_DATA_DIR must not be empty")
-	}
-	c.SessionStore = strings.ToLower(r.sessionStore)
-	redisURL, err := valueOrFile(r.redisURL, r.redisURLFile, "PCS_REDIS_URL")
+// sessionKeys: the keys that sign and encrypt sessions, given directly or in a file.
+func (c *Config) sessionKeys(d *declared, bad func(string, ...any)) {
+	keys := d.keys.Value()
 	switch {
-	case err != nil:
-		bad("%v", err)
+	case d.keys.FileFailed():
+	case keys == "":
+		bad("%s is missing (or set %s): make them with: openssl rand -base64 32; openssl rand -base64 32", d.keys.Name(), d.keys.File().Name())
+	default:
+		var err error
+		if c.SessionKeys, err = parseSessionKeys(keys); err != nil {
+			bad("%s: %v", d.keys.Name(), err)
+		}
+	}
+}
+
+// storage: where sessions and the change history live.
+func (c *Config) storage(d *declared, bad func(string, ...any)) {
+	c.DataDir = d.dataDir.Value()
+	if c.DataDir == "" {
+		bad("%s must not be empty", d.dataDir.Name())
+	}
+	c.SessionStore = strings.ToLower(d.sessionStore.Value())
+	redisURL := d.redisURL.Value()
+	switch {
+	case d.redisURL.FileFailed():
 	case c.SessionStore == "redis" && redisURL == "":
-		bad("PCS_REDIS_URL is missing (or set PCS_REDIS_URL_FILE): with PCS_SESSION_STORE=redis, e.g. redis://redis:6379/0")
+		bad("%s is missing (or set %s): with %s=redis, e.g. redis://redis:6379/0", d.redisURL.Name(), d.redisURL.File().Name(), d.sessionStore.Name())
 	case c.SessionStore == "redis":
 		if err := checkRedisURL(redisURL); err != nil {
-			bad("PCS_REDIS_URL %v", err)
+			bad("%s %v", d.redisURL.Name(), err)
 		}
 		c.RedisURL = redisURL
 	case c.SessionStore != "filesystem":
-		bad("PCS_SESSION_STORE %q is not one of filesystem, redis", r.sessionStore)
+		bad("%s %q is not one of filesystem, redis", d.sessionStore.Name(), d.sessionStore.Value())
 	}
 
-	if len(problems) > 0 {
-		return nil, errors.New("configuration is incomplete:\n  - " + strings.Join(problems, "\n  - "))
+	if dbURL := d.databaseURL.Value(); dbURL != "" {
+		if err := checkDatabaseURL(dbURL); err != nil {
+			bad("%s %v", d.databaseURL.Name(), err)
+		}
+		c.DatabaseURL = dbURL
 	}
-	return c, nil
+	if v := d.historyRetention.Value(); v != "" {
+		r, err := parseRetention(v)
+		if err != nil {
+			bad("%s %q %v", d.historyRetention.Name(), v, err)
+		}
+		c.HistoryRetention = r
+	}
+}
+
+// runtime: timeouts and logs.
+func (c *Config) runtime(d *declared, bad func(string, ...any)) {
+	c.SessionLifetime = d.sessionLifetime.Duration()
+	c.PCTimeout = d.pcTimeout.Duration()
+	c.PCMaxRetryAfter = d.pcRetryAfter.Duration()
+	c.DevTokenLifetime = d.devTokenLifetime.Duration()
+	format := d.logFormat.Value()
+	c.LogJSON = format == "json" || (format == "" && !c.Dev)
+	if format != "" && format != "json" && format != "text" {
+		bad("%s %q must be json or text", d.logFormat.Name(), format)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(d.logLevel.Value())); err != nil {
+		bad("%s %q must be debug, info, warn or error", d.logLevel.Name(), d.logLevel.Value())
+	}
 }
 
 // parseSessionKeys reads pairs of base64 keys: a signing key of 32 or 64 bytes, then an AES key of 32 bytes.
@@ -345,23 +363,9 @@ func parseSessionKeys(s string) ([][]byte, error) {
 	return keys, nil
 }
 
-// valueOrFile returns the value, or the trimmed contents of the file; setting both is a mistake.
-func valueOrFile(value, file, name string) (string, error) {
-	if value != "" && file != "" {
-		return "", fmt.Errorf("%s and %s_FILE are both set: keep one", name, name)
-	}
-	if file == "" {
-		return value, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %v", name, err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-// checkRedisURL accepts redis://[user:password@]host[:port][/db] and rediss://. Its messages
-// never repeat the URL, which may carry a password.
+// checkRedisURL accepts redis://[user:password@]host[:port][/db] and rediss://: the one place
+// that decides what a Redis URL may be (auth.OpenRedis only refuses what its client cannot read). Its messages never repeat the URL, which may carry a
+// password.
 func checkRedisURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" || u.Opaque != "" {
@@ -395,19 +399,11 @@ func loopbackHostPort(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // Documented lists every setting as (flag, environment variable, default, help), for the README check.
 func Documented() [][4]string {
-	var r raw
-	out := [][4]string{{"dev", "", "", "run on the embedded stand-ins"}}
-	for _, s := range r.settings() {
-		out = append(out, [4]string{s.flag, s.env, s.def, s.help})
+	var out [][4]string
+	for _, s := range declare().set.Documented() {
+		out = append(out, [4]string{s.Flag, s.Env, s.Default, s.Help})
 	}
 	return out
 }

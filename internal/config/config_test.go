@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pcsupport/internal/clientauth"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -61,7 +63,7 @@ func TestProductionDerivesFromPublicURLAndCloud(t *testing.T) {
 	if got := c.Scopes(); strings.Join(got, " ") != "openid profile email offline_access https://api.partnercenter.microsoft.com/user_impersonation" {
 		t.Errorf("scopes = %v", got)
 	}
-	if len(c.SessionKeys) != 2 || c.ClientSecret != "s3cret" {
+	if len(c.SessionKeys) != 2 || c.ClientCredential != clientauth.Secret("s3cret") {
 		t.Errorf("secrets not read")
 	}
 }
@@ -122,8 +124,8 @@ func TestSecretsFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ClientSecret != "from-file" || len(c.SessionKeys) != 4 {
-		t.Errorf("secret %q, %d keys", c.ClientSecret, len(c.SessionKeys))
+	if c.ClientCredential != clientauth.Secret("from-file") || len(c.SessionKeys) != 4 {
+		t.Errorf("credential %v, %d keys", c.ClientCredential, len(c.SessionKeys))
 	}
 	e["PCS_CLIENT_SECRET"] = "also"
 	if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), "both set") {
@@ -160,5 +162,31 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		if !strings.Contains(string(b), "--"+s[0]) || (s[1] != "" && !strings.Contains(string(b), s[1])) {
 			t.Errorf("README does not document --%s / %s", s[0], s[1])
 		}
+	}
+}
+
+// A malformed switch is listed with the other problems rather than stopping the parse.
+func TestMalformedSwitchIsListedWithTheOthers(t *testing.T) {
+	e := production()
+	delete(e, "PCS_CLIENT_ID")
+	_, err := Load([]string{"--proxy-strips-prefix=perhaps"}, env(e), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `PCS_PROXY_STRIPS_PREFIX "perhaps" must be true or false`) || !strings.Contains(err.Error(), "PCS_CLIENT_ID") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// --help names every setting with its variable; --dev has none.
+func TestHelpListsEverySetting(t *testing.T) {
+	var out strings.Builder
+	if _, err := Load([]string{"--help"}, env(nil), &out); err != ErrHelp {
+		t.Fatalf("err = %v", err)
+	}
+	for _, s := range Documented() {
+		if !strings.Contains(out.String(), "--"+s[0]) || s[1] != "" && !strings.Contains(out.String(), "env "+s[1]) {
+			t.Errorf("help lacks --%s / %s", s[0], s[1])
+		}
+	}
+	if !strings.Contains(out.String(), "--dev\n") || !strings.Contains(out.String(), "(no environment variable)") {
+		t.Errorf("help does not say that --dev has no variable:\n%s", out.String())
 	}
 }

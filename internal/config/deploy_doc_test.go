@@ -48,18 +48,18 @@ func TestDeployGuideNamesOnlyRealSettings(t *testing.T) {
 	}
 }
 
-// The Kubernetes example's environment is a configuration the app accepts.
+// The Kubernetes example's environment, completed as AKS's workload identity webhook completes it
+// for a pod labelled for it, is a configuration the app accepts, with the federated credential.
 func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
 	doc := readDeployGuide(t)
 	pairs := regexp.MustCompile(`- name: (PCS_[A-Z0-9_]+)\n\s+value: "?([^"\n]*)"?`).FindAllStringSubmatch(doc, -1)
-	if len(pairs) < 8 {
+	if len(pairs) < 6 {
 		t.Fatalf("found %d environment entries in the Kubernetes example", len(pairs))
 	}
 	dir := t.TempDir()
 	secrets := map[string]string{ // what the mounted secret files would hold
-		"PCS_CLIENT_SECRET_FILE": "s3cret",
-		"PCS_SESSION_KEYS_FILE":  key(32) + "\n" + key(32),
-		"PCS_REDIS_URL_FILE":     "redis://redis:6379/0",
+		"PCS_SESSION_KEYS_FILE": key(32) + "\n" + key(32),
+		"PCS_REDIS_URL_FILE":    "redis://redis:6379/0",
 	}
 	e := map[string]string{}
 	for _, p := range pairs {
@@ -72,9 +72,18 @@ func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
 		}
 		e[name] = value
 	}
+	clientID := regexp.MustCompile(`azure\.workload\.identity/client-id: "?([0-9a-f-]+)`).FindStringSubmatch(doc)
+	if !strings.Contains(doc, `azure.workload.identity/use: "true"`) || clientID == nil {
+		t.Fatal("the Kubernetes example has no pod labelled for workload identity and service account naming the client id")
+	}
+	e["AZURE_CLIENT_ID"], e["AZURE_TENANT_ID"] = clientID[1], "cluster-tenant"
+	e["AZURE_AUTHORITY_HOST"], e["AZURE_FEDERATED_TOKEN_FILE"] = "https://login.microsoftonline.com/", tokenFile(t)
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
 		t.Fatalf("the Kubernetes example's settings do not load:\n%v", err)
+	}
+	if c.ClientID != clientID[1] || c.TenantID != e["PCS_TENANT_ID"] || !strings.HasPrefix(c.ClientCredential.String(), "federated token") {
+		t.Errorf("example credential: client %q, tenant %q, %v", c.ClientID, c.TenantID, c.ClientCredential)
 	}
 	if c.SessionStore != "redis" || c.RoutePrefix != "/partner/support/" || c.IdentityHeader == "" || len(c.TrustedProxies) == 0 {
 		t.Errorf("example config: store %q, routes %q, identity %q, proxies %v", c.SessionStore, c.RoutePrefix, c.IdentityHeader, c.TrustedProxies)

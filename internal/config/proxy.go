@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/textproto"
@@ -10,29 +11,25 @@ import (
 )
 
 // proxySettings reads what the app needs to know about the reverse proxy in front of it.
-func (c *Config) proxySettings(r *raw, bad func(string, ...any)) {
-	strips, err := strconv.ParseBool(or(r.stripsPrefix, "false"))
-	if err != nil {
-		bad("PCS_PROXY_STRIPS_PREFIX %q must be true or false", r.stripsPrefix)
-	}
-	c.ProxyStripsPrefix = strips
-	c.RoutePrefix = routePrefix(c.BasePath, strips)
+func (c *Config) proxySettings(d *declared, bad func(string, ...any)) {
+	c.ProxyStripsPrefix = d.stripsPrefix.Bool()
+	c.RoutePrefix = routePrefix(c.BasePath, c.ProxyStripsPrefix)
 
-	for _, f := range strings.FieldsFunc(r.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, f := range d.trustedProxies.Values() {
 		n, err := parseNetwork(f)
 		if err != nil {
-			bad("PCS_TRUSTED_PROXIES: %q is neither a network such as 10.0.0.0/8 nor an address", f)
+			bad("%s: %q is neither a network such as 10.0.0.0/8 nor an address", d.trustedProxies.Name(), f)
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 
-	if h := strings.TrimSpace(r.identityHeader); h != "" {
+	if h := strings.TrimSpace(d.identityHeader.Value()); h != "" {
 		switch {
 		case !validHeaderName(h):
-			bad("PCS_IDENTITY_HEADER %q is not a header name such as X-Forwarded-Email", h)
+			bad("%s %q is not a header name such as X-Forwarded-Email", d.identityHeader.Name(), h)
 		case len(c.TrustedProxies) == 0:
-			bad("PCS_IDENTITY_HEADER needs PCS_TRUSTED_PROXIES: the header is believed only from the proxies named there")
+			bad("%s needs %s: the header is believed only from the proxies named there", d.identityHeader.Name(), d.trustedProxies.Name())
 		default:
 			c.IdentityHeader = textproto.CanonicalMIMEHeaderKey(h)
 		}
@@ -81,32 +78,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// boolString is a flag that needs no value (--name means true) but stores text, like every
-// other setting, so that flags and environment variables go through one validation.
-type boolString struct{ dest *string }
-
-func (b boolString) String() string {
-	if b.dest == nil {
-		return ""
-	}
-	return *b.dest
-}
-
-func (b boolString) Set(s string) error {
-	if _, err := strconv.ParseBool(s); err != nil {
-		return fmt.Errorf("want true or false")
-	}
-	*b.dest = s
-	return nil
-}
-
-func (boolString) IsBoolFlag() bool { return true }
-
 // HealthURL is the address of the app's liveness endpoint as seen from inside its container,
 // from the environment alone (PCS_LISTEN, PCS_PUBLIC_URL, PCS_PROXY_STRIPS_PREFIX): the image's
 // HEALTHCHECK runs `web healthcheck` with the container's environment and no flags.
 func HealthURL(getenv func(string) string) (string, error) {
-	listen := or(getenv("PCS_LISTEN"), ":8080")
+	listen := cmp.Or(getenv("PCS_LISTEN"), ":8080")
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return "", fmt.Errorf("PCS_LISTEN %q is not host:port", listen)
 	}
@@ -121,7 +97,7 @@ func HealthURL(getenv func(string) string) (string, error) {
 			basePath += "/"
 		}
 	}
-	strips, err := strconv.ParseBool(or(getenv("PCS_PROXY_STRIPS_PREFIX"), "false"))
+	strips, err := strconv.ParseBool(cmp.Or(getenv("PCS_PROXY_STRIPS_PREFIX"), "false"))
 	if err != nil {
 		return "", fmt.Errorf("PCS_PROXY_STRIPS_PREFIX %q must be true or false", getenv("PCS_PROXY_STRIPS_PREFIX"))
 	}

@@ -1,6 +1,7 @@
 package devidp
 
 import (
+	"crypto/x509"
 	"net/url"
 	"time"
 
@@ -8,13 +9,21 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// Client is an application registered with the provider.
+// Client is an application registered with the provider. It authenticates with at most one of
+// Secret, Certificate and Federated; with none it is a public client (PKCE alone).
 type Client struct {
 	ID     string
-	Secret string // empty for a public client, which then authenticates with PKCE alone
+	Secret string
+	// Certificate is registered for the client: it authenticates with a client assertion signed
+	// by the certificate's key, addressed to the token endpoint (private_key_jwt, as Entra ID).
+	Certificate *x509.Certificate
+	// Federated makes a token of another identity provider the client's assertion.
+	Federated *FederatedCredential
 	// RedirectURIs are matched exactly. The origin of each ("http://127.0.0.1:8080/")
 	// is also accepted as post_logout_redirect_uri.
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are further accepted post_logout_redirect_uri values.
+	PostLogoutRedirectURIs []string
 }
 
 // client is a Client as op sees it: a web app using the code flow, JWT access tokens, and
@@ -29,7 +38,7 @@ func (c *client) GetID() string          { return c.cfg.ID }
 func (c *client) RedirectURIs() []string { return c.cfg.RedirectURIs }
 
 func (c *client) PostLogoutRedirectURIs() []string {
-	var uris []string
+	uris := append([]string(nil), c.cfg.PostLogoutRedirectURIs...)
 	for _, redirect := range c.cfg.RedirectURIs {
 		if u, err := url.Parse(redirect); err == nil {
 			uris = append(uris, u.Scheme+"://"+u.Host+"/")
@@ -40,10 +49,14 @@ func (c *client) PostLogoutRedirectURIs() []string {
 
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 
-// AuthMethod is basic, yet op checks the secret wherever it is sent, so client_secret_post
-// works too (golang.org/x/oauth2 may use either).
+// AuthMethod is basic for a secret, yet op checks the secret wherever it is sent, so
+// client_secret_post works too (golang.org/x/oauth2 may use either). A client with a
+// certificate or a federated credential must send an assertion (see VerifyClient).
 func (c *client) AuthMethod() oidc.AuthMethod {
-	if c.cfg.Secret == "" {
+	switch {
+	case c.cfg.Certificate != nil || c.cfg.Federated != nil:
+		return oidc.AuthMethodPrivateKeyJWT
+	case c.cfg.Secret == "":
 		return oidc.AuthMethodNone
 	}
 	return oidc.AuthMethodBasic

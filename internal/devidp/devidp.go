@@ -72,6 +72,7 @@ func New(opts Options) (*Provider, error) {
 		DefaultLogoutRedirectURI: opts.Issuer + signedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
+		AuthMethodPrivateKeyJWT:  true, // checked as Entra ID does: clientassertion.go
 		GrantTypeRefreshToken:    true,
 	}
 	// op encrypts its authorization codes with this key.
@@ -91,7 +92,7 @@ func New(opts Options) (*Provider, error) {
 	endpoints.CheckSessionIframe = nil
 	stats := &counters{}
 	legacy := op.NewLegacyServer(provider, endpoints)
-	srv := &server{LegacyServer: legacy, storage: store, stats: stats}
+	srv := &server{LegacyServer: legacy, storage: store, stats: stats, tokenEndpoint: endpoints.Token.Absolute(opts.Issuer)}
 
 	page := &signInPage{
 		action:      opts.Issuer + signInPath,
@@ -134,6 +135,8 @@ func withDefaults(opts Options) (Options, string, error) {
 			problems = append(problems, fmt.Errorf("client %q appears twice", c.ID))
 		case len(c.RedirectURIs) == 0:
 			problems = append(problems, fmt.Errorf("client %q has no redirect URI", c.ID))
+		case (c.Secret != "") && (c.Certificate != nil || c.Federated != nil) || c.Certificate != nil && c.Federated != nil:
+			problems = append(problems, fmt.Errorf("client %q has more than one of secret, certificate and federated credential", c.ID))
 		}
 		seen[c.ID] = true
 	}

@@ -9,12 +9,13 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// server is op's LegacyServer with three of its steps made to behave like Entra ID. Everything
+// server is op's LegacyServer with four of its steps (client assertions: clientassertion.go) made to behave like Entra ID. Everything
 // else (parsing, client authentication, PKCE verification, signing, errors) stays op's.
 type server struct {
 	*op.LegacyServer
-	storage *storage
-	stats   *counters
+	storage       *storage
+	stats         *counters
+	tokenEndpoint string // the audience of client assertions
 }
 
 // tokenRequest is what the two token grants hand to tokenResponse.

@@ -41,6 +41,7 @@ type storage struct {
 	codes         map[string]string // code -> auth request id
 	refreshTokens map[string]*refreshToken
 	accessTokens  map[string]accessToken // by jti, for the userinfo endpoint
+	assertionIDs  map[string]time.Time   // jti of client assertions used, until they expire
 }
 
 type accessToken struct {
@@ -59,6 +60,7 @@ func newStorage(clients map[string]*client, personas []Persona, key signingKey, 
 		codes:               make(map[string]string),
 		refreshTokens:       make(map[string]*refreshToken),
 		accessTokens:        make(map[string]accessToken),
+		assertionIDs:        make(map[string]time.Time),
 	}
 	for _, p := range personas {
 		s.personas[p.ObjectID] = p
@@ -308,6 +310,8 @@ func (s *storage) setUserinfo(info *oidc.UserInfo, subject string, scopes []stri
 	}
 	info.AppendClaims("oid", p.ObjectID)
 	info.AppendClaims("tid", p.TenantID)
+	// Entra ID's optional login_hint claim: opaque, the logout_hint of a sign-out.
+	info.AppendClaims("login_hint", "O.dev."+p.ObjectID)
 	return nil
 }
 
@@ -340,9 +344,9 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 	return nil, nil
 }
 
-// The JWT profile grant and private_key_jwt are not offered.
+// The JWT profile grant is not offered; client assertions are checked in clientassertion.go.
 func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("private_key_jwt is not supported")
+	return nil, errors.New("the JWT profile grant is not supported")
 }
 
 func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {

@@ -46,6 +46,8 @@ type SignIn interface {
 	StartSignIn(w http.ResponseWriter, r *http.Request, returnTo string, o auth.SignInOptions) (string, error)
 	FinishSignIn(w http.ResponseWriter, r *http.Request) (string, error)
 	SignOut(w http.ResponseWriter, r *http.Request) error
+	// ProviderSignOutURL is where to go after SignOut to be signed out of the provider too, or "".
+	ProviderSignOutURL(r *http.Request) string
 }
 
 // Flash carries a one-time message across the redirect that follows a save without JavaScript.

@@ -39,6 +39,7 @@ func (fakeSessions) StartSignIn(http.ResponseWriter, *http.Request, string, auth
 }
 func (fakeSessions) FinishSignIn(http.ResponseWriter, *http.Request) (string, error) { return "/", nil }
 func (fakeSessions) SignOut(http.ResponseWriter, *http.Request) error                { return nil }
+func (fakeSessions) ProviderSignOutURL(*http.Request) string                         { return "" }
 func (fakeSessions) AddFlash(http.ResponseWriter, *http.Request, []byte) error       { return nil }
 func (fakeSessions) TakeFlash(http.ResponseWriter, *http.Request) []byte             { return nil }
 func (fakeSessions) RefreshAfterRejection(http.ResponseWriter, *http.Request, string) error {

@@ -79,12 +79,17 @@ func providerNotice(l *i18n.Localizer, pe *auth.ProviderError) views.Notice {
 	return n
 }
 
-// signOut ends the session on the server.
+// signOut ends the session on the server, then, when the app is set to, sends the person to the
+// provider to be signed out there too; the provider sends them back to the signed-out page.
 func (h *Handlers) signOut(c echo.Context) error {
+	to := h.signIn.ProviderSignOutURL(c.Request()) // asked first: the session names whom to sign out
 	if err := h.signIn.SignOut(c.Response(), c.Request()); err != nil {
 		h.logger(c).Warn("sign-out", "err", err)
 	}
-	return c.Redirect(http.StatusSeeOther, h.basePath+"auth/signed-out")
+	if to == "" {
+		to = h.basePath + "auth/signed-out"
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }
 
 func (h *Handlers) signedOut(c echo.Context) error {
