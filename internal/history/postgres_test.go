@@ -9,14 +9,20 @@ import (
 	"pcsupport/internal/history/pgtest"
 )
 
-func TestPostgresContract(t *testing.T) {
+func TestPostgres(t *testing.T) {
 	t.Parallel()
-	storeContract(t, func(t *testing.T) string { return "postgres:" + pgtest.NewDatabase(t) })
+	pgtest.Start(t)
+	t.Run("contract", func(t *testing.T) {
+		t.Parallel()
+		storeContract(t, func(t *testing.T) string { return "postgres:" + pgtest.NewDatabase(t) })
+	})
+	t.Run("replicas starting together migrate once", func(t *testing.T) {
+		t.Parallel()
+		replicasMigrateOnce(t, pgtest.NewDatabase(t))
+	})
 }
 
-func TestPostgresReplicasStartingTogetherMigrateOnce(t *testing.T) {
-	t.Parallel()
-	url := pgtest.NewDatabase(t)
+func replicasMigrateOnce(t *testing.T, url string) {
 	var wg sync.WaitGroup
 	stores := make([]Store, 4)
 	errs := make([]error, 4)

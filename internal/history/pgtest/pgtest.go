@@ -44,10 +44,10 @@ func Run(m *testing.M) int {
 	return code
 }
 
-// NewDatabase creates an empty database for t in the shared cluster, starting the cluster the
-// first time, and returns its URL. Without PostgreSQL installed the test is skipped, unless
-// PCS_REQUIRE_POSTGRES=1 (as in CI), where it fails.
-func NewDatabase(t testing.TB) string {
+// Start starts the shared cluster unless it runs already. Without PostgreSQL installed the test is
+// skipped, unless PCS_REQUIRE_POSTGRES=1 (as in CI), where it fails: call it first in a test
+// that groups the PostgreSQL tests, for one skip line.
+func Start(t testing.TB) {
 	t.Helper()
 	if !running.Load() {
 		t.Fatal("pgtest: call os.Exit(pgtest.Run(m)) from TestMain, so the cluster stops with the tests")
@@ -60,6 +60,13 @@ func NewDatabase(t testing.TB) string {
 	case startErr != nil:
 		t.Fatalf("pgtest: %v", startErr)
 	}
+}
+
+// NewDatabase creates an empty database for t in the shared cluster (see Start) and returns its
+// URL.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	Start(t)
 	name := fmt.Sprintf("test_%d_%d", os.Getpid(), databases.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -119,6 +126,9 @@ func start() (*cluster, error) {
 // /usr/lib/postgresql/<version>/bin, newest version.
 func findBinaries() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real // a link on PATH; postgres lies beside its target
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
