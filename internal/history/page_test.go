@@ -11,25 +11,10 @@ import (
 )
 
 // pagesContract walks the 120 entries of tenantID in pages of 50, older then newer, while new
-// entries arrive.
+// entries arrive; then pages at the edges.
 func pagesContract(t *testing.T, s Store, tenantID string) {
-	ctx := context.Background()
-	list := func(c Cursor, limit int) Page {
-		t.Helper()
-		p, err := s.List(ctx, tenantID, c, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	want := all(t, s, tenantID)
-	ids := func(es []Entry) []int64 {
-		var out []int64
-		for _, e := range es {
-			out = append(out, e.ID)
-		}
-		return out
-	}
+	list := func(c Cursor, limit int) Page { t.Helper(); return listPage(t, s, tenantID, c, limit) }
 	newestFirst := func(from, to int) []int64 { // want[from:to], newest first
 		var out []int64
 		for i := to - 1; i >= from; i-- {
@@ -73,6 +58,12 @@ func pagesContract(t *testing.T, s Store, tenantID string) {
 		t.Errorf("older from the new entries: starts at %d, want %d", e[0].ID, p1.Entries[0].ID)
 	}
 
+	pageEdges(t, s, tenantID, want[0].ID, arrived.Entries[0].ID)
+}
+
+// pageEdges asks for pages past either end and with page sizes out of range.
+func pageEdges(t *testing.T, s Store, tenantID string, oldestID, newestID int64) {
+	list := func(c Cursor, limit int) Page { t.Helper(); return listPage(t, s, tenantID, c, limit) }
 	for _, limit := range []int{0, -1, MaxPageSize + 1} {
 		if n := len(list(Cursor{}, limit).Entries); n != DefaultPageSize {
 			t.Errorf("limit %d: %d entries, want %d", limit, n, DefaultPageSize)
@@ -81,15 +72,32 @@ func pagesContract(t *testing.T, s Store, tenantID string) {
 	if p := list(Cursor{}, 1); len(p.Entries) != 1 || p.Older == nil {
 		t.Errorf("limit 1: %d entries, older %v", len(p.Entries), p.Older)
 	}
-	if p := list(Cursor{Before: want[0].ID}, 50); len(p.Entries) != 0 || p.Older != nil || p.Newer == nil {
+	if p := list(Cursor{Before: oldestID}, 50); len(p.Entries) != 0 || p.Older != nil || p.Newer == nil {
 		t.Errorf("before the oldest: %+v, want empty with a newer link", p)
 	}
 	if p := list(Cursor{After: math.MaxInt64}, 50); len(p.Entries) != 0 || p.Newer != nil {
 		t.Errorf("after the newest: %+v, want empty without a newer link", p)
 	}
-	if p := list(Cursor{After: arrived.Entries[0].ID}, 50); len(p.Entries) != 0 || p.Newer != nil || p.Older == nil {
+	if p := list(Cursor{After: newestID}, 50); len(p.Entries) != 0 || p.Newer != nil || p.Older == nil {
 		t.Errorf("after the newest entry: %+v, want empty with an older link", p)
 	}
+}
+
+func listPage(t *testing.T, s Store, tenantID string, c Cursor, limit int) Page {
+	t.Helper()
+	p, err := s.List(context.Background(), tenantID, c, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ids(es []Entry) []int64 {
+	var out []int64
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	return out
 }
 
 func TestCursorQuery(t *testing.T) {

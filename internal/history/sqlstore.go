@@ -107,8 +107,8 @@ func (s *sqlStore) writeOnce(ctx context.Context, fn func(*sql.Tx) error) error 
 }
 
 func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error {
-	if tenantID == "" {
-		return errors.New("history: observe: no tenant id")
+	if tenantID == "" || at.IsZero() {
+		return errors.New("history: observe: no tenant id or no time")
 	}
 	return s.write(ctx, "observe", func(tx *sql.Tx) error {
 		return s.observe(ctx, tx, tenantID, current, toMillis(at))

@@ -14,8 +14,17 @@ import (
 // storeContract is what the app needs of every history store. newDatabase makes an empty
 // database for each subtest and returns its spec; the stores opened on one spec are replicas.
 func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
-	ctx := context.Background()
+	observeContract(t, newDatabase)
+	saveContract(t, newDatabase)
+	claimContract(t, newDatabase)
+	raceContract(t, newDatabase)
+	readContract(t, newDatabase)
+	upkeepContract(t, newDatabase)
+}
 
+// observeContract: recording what a GET found.
+func observeContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
 	t.Run("first sight is a baseline, not a change", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -50,7 +59,11 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			t.Errorf("outside entry %+v: want a→b noticed at %v", last, ms(t0.Add(time.Hour)))
 		}
 	})
+}
 
+// saveContract: recording saves.
+func saveContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
 	t.Run("a save records who, when, before, after and Partner Center's ids", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -96,6 +109,41 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("a save recorded twice (a retry) is one entry; a save that changed nothing is none", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		mustRecordSave(t, s, sv)
+		mustRecordSave(t, s, sv)
+		mustRecordSave(t, s, save("T1", "b", "b", t0.Add(2*time.Hour)))
+		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, saved", got)
+		}
+	})
+
+	t.Run("a call without a tenant or its times is refused", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		for _, sv := range []Save{{Started: t0, At: t0}, {TenantID: "T1", At: t0}, {TenantID: "T1", Started: t0}} {
+			if err := s.RecordSave(ctx, sv); err == nil {
+				t.Errorf("RecordSave(%+v) accepted", sv)
+			}
+		}
+		if err := s.Observe(ctx, "", contacts("a"), t0); err == nil {
+			t.Error("Observe without a tenant accepted")
+		}
+		if err := s.Observe(ctx, "T1", contacts("a"), time.Time{}); err == nil {
+			t.Error("Observe without a time accepted")
+		}
+		if es := all(t, s, "T1"); len(es) != 0 {
+			t.Errorf("refused calls left %d entries", len(es))
+		}
+	})
+}
+
+// claimContract: a save and another replica's GET racing.
+func claimContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	t.Run("a save claims the outside entry another replica recorded while it was in flight", func(t *testing.T) {
 		t.Parallel()
 		spec := newDatabase(t)
@@ -147,33 +195,11 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			t.Errorf("entries %+v: want outside p→q, then alice's save q→r", es)
 		}
 	})
+}
 
-	t.Run("a save recorded twice (a retry) is one entry; a save that changed nothing is none", func(t *testing.T) {
-		t.Parallel()
-		s := open(t, newDatabase(t))
-		mustObserve(t, s, "T1", contacts("a"), t0)
-		sv := save("T1", "a", "b", t0.Add(time.Hour))
-		mustRecordSave(t, s, sv)
-		mustRecordSave(t, s, sv)
-		mustRecordSave(t, s, save("T1", "b", "b", t0.Add(2*time.Hour)))
-		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) {
-			t.Fatalf("kinds %v, want baseline, saved", got)
-		}
-	})
-
-	t.Run("a save without a tenant or its times is refused", func(t *testing.T) {
-		t.Parallel()
-		s := open(t, newDatabase(t))
-		for _, sv := range []Save{{Started: t0, At: t0}, {TenantID: "T1", At: t0}, {TenantID: "T1", Started: t0}} {
-			if err := s.RecordSave(ctx, sv); err == nil {
-				t.Errorf("RecordSave(%+v) accepted", sv)
-			}
-		}
-		if err := s.Observe(ctx, "", contacts("a"), t0); err == nil {
-			t.Error("Observe without a tenant accepted")
-		}
-	})
-
+// raceContract: replicas writing at once.
+func raceContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
 	t.Run("replicas racing on the same change record it once", func(t *testing.T) {
 		t.Parallel()
 		spec := newDatabase(t)
@@ -215,7 +241,11 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			}
 		}
 	})
+}
 
+// readContract: reading the history back.
+func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
 	t.Run("nothing of one tenant shows through another", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -299,7 +329,11 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			t.Errorf("export after the callback failed: err %v after %d calls, want its error after 3", err, n)
 		}
 	})
+}
 
+// upkeepContract: retention, restarts and schema versions.
+func upkeepContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
 	t.Run("retention deletes old entries but never a tenant's newest", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -381,7 +415,9 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 }
 
 // ms is what a store keeps of a time.
-func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+func ms(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
 
 func mustObserve(t *testing.T, s Store, tenantID string, c Contacts, at time.Time) {
 	t.Helper()

@@ -22,3 +22,4 @@ CREATE TABLE history_entries (
 );
 
 CREATE INDEX history_entries_tenant ON history_entries (tenant_id, id);
+CREATE INDEX history_entries_age ON history_entries (at_time); -- for retention
