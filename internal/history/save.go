@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 func (s *sqlStore) RecordSave(ctx context.Context, sv Save) error {
@@ -39,6 +40,10 @@ func (s *sqlStore) alreadyRecorded(ctx context.Context, tx *sql.Tx, sv Save) (bo
 	return found, err
 }
 
+// clockSkew is how far replicas' clocks may differ: another replica noticing this save's change
+// may stamp it a little before this replica's start of the save.
+const clockSkew = 5 * time.Second
+
 // claim turns the outside entry that another replica recorded for this very save (it read the
 // new values after the PUT applied, before this save was recorded) into the saved entry.
 func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error) {
@@ -46,7 +51,7 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error)
 		WHERE tenant_id = $1 AND kind = 'outside' AND at_time >= $2
 		AND after_email = $3 AND after_telephone = $4 AND after_website = $5
 		ORDER BY id DESC LIMIT 1`,
-		sv.TenantID, s.d.timeArg(sv.Started), sv.After.Email, sv.After.Telephone, sv.After.Website))
+		sv.TenantID, s.d.timeArg(sv.Started.Add(-clockSkew)), sv.After.Email, sv.After.Telephone, sv.After.Website))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -150,8 +150,9 @@ func claimContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		a, b := open(t, spec), open(t, spec)
 		mustObserve(t, a, "T1", contacts("a"), t0)
 		sv := save("T1", "a", "b", t0.Add(time.Hour))
-		// A's PUT has applied; B's page load reads the new values before A records its save.
-		mustObserve(t, b, "T1", contacts("b"), sv.Started.Add(300*time.Millisecond))
+		// A's PUT has applied; B's page load reads the new values before A records its save
+		// (B's clock a second behind A's).
+		mustObserve(t, b, "T1", contacts("b"), sv.Started.Add(-time.Second))
 		mustRecordSave(t, a, sv)
 		es := all(t, b, "T1")
 		checkChain(t, es)
