@@ -1,0 +1,135 @@
+// Package history keeps the change history of each partner tenant's support contact details.
+package history
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Contacts are the support contact details of a partner tenant, as Partner Center holds them.
+type Contacts struct{ Email, Telephone, Website string }
+
+// Person is who made a save through the app.
+type Person struct{ ObjectID, Name, Username string }
+
+// Kind says how an entry came to be.
+type Kind string
+
+const (
+	// KindBaseline is the state found the first time a tenant was seen: a starting point, not a change.
+	KindBaseline Kind = "baseline"
+	// KindSaved is a save made through the app.
+	KindSaved Kind = "saved"
+	// KindOutside is a change made elsewhere, noticed when the app read the values.
+	KindOutside Kind = "outside"
+)
+
+// Entry is one step of a tenant's history.
+type Entry struct {
+	ID       int64
+	TenantID string
+	Kind     Kind
+	At       time.Time // when saved, or when noticed; UTC, millisecond precision
+	By       Person    // KindSaved only
+	Before   Contacts  // zero for a baseline
+	After    Contacts
+	// Partner Center's ids of the save's request (KindSaved only).
+	CorrelationID, RequestID string
+}
+
+// Save is a save made through the app that Partner Center confirmed.
+type Save struct {
+	TenantID string
+	By       Person
+	Before   Contacts // what the save's check GET read
+	After    Contacts // what Partner Center stored
+	// Partner Center's ids of the PUT.
+	CorrelationID, RequestID string
+	Started                  time.Time // when the save began (before its GET)
+	At                       time.Time // when Partner Center confirmed it
+}
+
+// Store keeps the history. Every method is safe for concurrent use, also by several stores
+// (replicas) on one database.
+type Store interface {
+	// Observe records what a GET found: a baseline the first time the tenant is seen; an outside
+	// entry when current differs from the last recorded state; nothing otherwise. Observers racing
+	// on the same change record it once.
+	Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error
+	// RecordSave records a save made through the app. If the last recorded state differs from
+	// s.Before, the outside change in between is recorded first (so the chain stays whole). An
+	// outside entry that another replica recorded for this very save (its PUT applied, not yet
+	// recorded) is claimed and becomes the saved entry. A save already recorded (same non-empty
+	// RequestID) is not recorded again; a save that changed nothing records only what Observe would.
+	RecordSave(ctx context.Context, s Save) error
+	// List returns one page of a tenant's entries, newest first (see Page and Cursor). A limit
+	// outside 1..MaxPageSize means DefaultPageSize.
+	List(ctx context.Context, tenantID string, c Cursor, limit int) (Page, error)
+	// LastChange is the newest saved or outside entry (not the baseline); ok false when none.
+	LastChange(ctx context.Context, tenantID string) (e Entry, ok bool, err error)
+	// Export calls fn for every entry of the tenant, newest first, without holding them all in
+	// memory; it stops at fn's first error and returns it. fn must not call the store.
+	Export(ctx context.Context, tenantID string, fn func(Entry) error) error
+	// DeleteBefore deletes entries older than cutoff, never the newest entry of a tenant (the state
+	// outside changes are detected against); returns how many.
+	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
+	// Ping is a cheap round trip to the database, for readiness.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+const (
+	// DefaultPageSize is the page size List uses when given none.
+	DefaultPageSize = 50
+	// MaxPageSize is the largest page List returns.
+	MaxPageSize = 500
+)
+
+// Page is one page of entries, newest first, with cursors to the pages beside it (nil where
+// there is nothing that way).
+type Page struct {
+	Entries      []Entry
+	Older, Newer *Cursor
+}
+
+// Cursor points at a page by entry ids, so a bookmarked page stays the same while new entries
+// arrive. The zero Cursor is the newest page; Before asks for entries with ID < Before (older),
+// After for entries with ID > After, the nearest ones (newer).
+type Cursor struct{ Before, After int64 }
+
+// Encode gives the cursor as a URL query ("before=123", "after=456", "" for the newest page).
+func (c Cursor) Encode() string {
+	switch {
+	case c.Before > 0:
+		return "before=" + strconv.FormatInt(c.Before, 10)
+	case c.After > 0:
+		return "after=" + strconv.FormatInt(c.After, 10)
+	}
+	return ""
+}
+
+// ParseCursor reads a cursor from a URL query made by Encode. Anything else (missing, both,
+// malformed, out of range) is the newest page: a stale or edited link shows the history anyway.
+func ParseCursor(q url.Values) Cursor {
+	before, after := q.Get("before"), q.Get("after")
+	id := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return 0
+		}
+		return n
+	}
+	switch {
+	case before != "" && after == "":
+		return Cursor{Before: id(before)}
+	case after != "" && before == "":
+		return Cursor{After: id(after)}
+	}
+	return Cursor{}
+}
+
+// ErrSchemaTooNew stops a start on a database whose history schema a newer binary wrote.
+var ErrSchemaTooNew = errors.New("history schema is newer than this binary knows")

@@ -1,0 +1,113 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"pcsupport/internal/history/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(crashWriterEnv); spec != "" {
+		os.Exit(runCrashWriter(spec)) // this process is a crash test's writer, killed mid-write
+	}
+	os.Exit(pgtest.Run(m))
+}
+
+// openSpec opens the store a spec names: "sqlite:PATH" or "postgres:URL". A spec is what a
+// child process needs to open the same database as its parent.
+func openSpec(ctx context.Context, spec string) (Store, error) {
+	if path, ok := strings.CutPrefix(spec, "sqlite:"); ok {
+		return OpenSQLite(ctx, path)
+	}
+	return OpenPostgres(ctx, strings.TrimPrefix(spec, "postgres:"))
+}
+
+// open opens one more store (a replica) on the database of spec, closed when t ends.
+func open(t *testing.T, spec string) Store {
+	t.Helper()
+	s, err := openSpec(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// rawDB reaches under the interface, for what only an operator or a test does (schema checks).
+func rawDB(s Store) *sql.DB {
+	switch s := s.(type) {
+	case *SQLiteStore:
+		return s.db
+	case *PostgresStore:
+		return s.db
+	}
+	panic("unknown store")
+}
+
+func queryInt(t *testing.T, s Store, query string) int64 {
+	t.Helper()
+	var n int64
+	if err := rawDB(s).QueryRow(query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// all gives a tenant's entries, oldest first.
+func all(t *testing.T, s Store, tenantID string) []Entry {
+	t.Helper()
+	var es []Entry
+	if err := s.Export(context.Background(), tenantID, func(e Entry) error { es = append(es, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(es)
+	return es
+}
+
+// checkChain fails unless the entries (oldest first) tell one unbroken story: a baseline first,
+// then changes, each starting where the one before ended.
+func checkChain(t *testing.T, es []Entry) {
+	t.Helper()
+	if len(es) == 0 {
+		t.Fatal("no entries")
+	}
+	if es[0].Kind != KindBaseline || es[0].Before != (Contacts{}) {
+		t.Errorf("first entry is %s from %+v, want a baseline from nothing", es[0].Kind, es[0].Before)
+	}
+	for i := 1; i < len(es); i++ {
+		e, prev := es[i], es[i-1]
+		switch {
+		case e.ID <= prev.ID:
+			t.Errorf("entry %d: id %d after id %d", i, e.ID, prev.ID)
+		case e.Kind == KindBaseline:
+			t.Errorf("entry %d (id %d): a second baseline", i, e.ID)
+		case e.Before != prev.After:
+			t.Errorf("entry %d (id %d, %s): starts from %+v, but the entry before ended at %+v", i, e.ID, e.Kind, e.Before, prev.After)
+		case e.Before == e.After:
+			t.Errorf("entry %d (id %d, %s): changes nothing (%+v)", i, e.ID, e.Kind, e.After)
+		}
+	}
+}
+
+func kinds(es []Entry) []Kind {
+	var ks []Kind
+	for _, e := range es {
+		ks = append(ks, e.Kind)
+	}
+	return ks
+}
+
+func contacts(tag string) Contacts {
+	return Contacts{Email: "support-" + tag + "@contoso.example", Telephone: "+1 425 555 01" + tag, Website: "https://contoso.example/" + tag}
+}
+
+// t0 has nanoseconds and a zone, to show what the store keeps of a time.
+var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589_793_238, time.FixedZone("CET", 3600))
+
+var alice = Person{ObjectID: "0b3f6a1e-2c9d-4e58-9f0a-7d5c1b2e3f40", Name: "Alice Martin", Username: "alice@contoso.example"}

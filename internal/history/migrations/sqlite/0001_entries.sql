@@ -1,0 +1,25 @@
+-- One row per step of a tenant's history. prev_id links each entry to the one it follows (0 for
+-- a tenant's first), and UNIQUE (tenant_id, prev_id) lets only one writer extend a chain from a
+-- given entry: two replicas noticing the same change record it once.
+CREATE TABLE history_entries (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: bookmarked cursors hold ids
+    tenant_id        TEXT    NOT NULL,
+    prev_id          INTEGER NOT NULL,
+    kind             TEXT    NOT NULL CHECK (kind IN ('baseline', 'saved', 'outside')),
+    at_time          INTEGER NOT NULL, -- milliseconds since 1970-01-01 UTC
+    by_object_id     TEXT    NOT NULL DEFAULT '',
+    by_name          TEXT    NOT NULL DEFAULT '',
+    by_username      TEXT    NOT NULL DEFAULT '',
+    before_email     TEXT    NOT NULL DEFAULT '',
+    before_telephone TEXT    NOT NULL DEFAULT '',
+    before_website   TEXT    NOT NULL DEFAULT '',
+    after_email      TEXT    NOT NULL DEFAULT '',
+    after_telephone  TEXT    NOT NULL DEFAULT '',
+    after_website    TEXT    NOT NULL DEFAULT '',
+    correlation_id   TEXT    NOT NULL DEFAULT '',
+    request_id       TEXT    NOT NULL DEFAULT '',
+    UNIQUE (tenant_id, prev_id)
+);
+
+CREATE INDEX history_entries_tenant ON history_entries (tenant_id, id);
+CREATE INDEX history_entries_age ON history_entries (at_time); -- for retention

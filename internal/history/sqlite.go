@@ -1,0 +1,78 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// SQLiteStore keeps the history in one SQLite file, for a single replica.
+type SQLiteStore struct{ sqlStore }
+
+var _ Store = (*SQLiteStore)(nil)
+
+var sqliteDialect = dialect{
+	name:       "SQLite",
+	migrations: mustSub(migrationFiles, "migrations/sqlite"),
+	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+	timeArg: func(t time.Time) any { return t.UnixMilli() },
+	retryable: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	},
+}
+
+// OpenSQLite opens (creating it, and its directory, readable by the owner only) the SQLite file at
+// path and brings its schema up to date.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("history: SQLite path %q: empty, or has ? or #", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("history: create the directory of %s: %w", path, err)
+	}
+	// Created here so the file gets its mode; SQLite gives its -wal and -shm files the same.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", path, err)
+	}
+	_ = f.Close()
+	// WAL: readers never wait for the writer. Immediate transactions take the write lock at BEGIN,
+	// so a write decides on what it read without a deadlock; FULL: a confirmed save survives a
+	// power loss. The busy timeout covers another process writing.
+	db, err := sql.Open("sqlite", path+
+		"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	s := &SQLiteStore{sqlStore{db: db, d: sqliteDialect, writeMu: &sync.Mutex{}}}
+	if err := s.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	return s, nil
+}
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

@@ -1,0 +1,220 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+)
+
+// dialect is what differs between the SQL databases; the statements themselves are shared
+// ($n placeholders work in both).
+type dialect struct {
+	name       string
+	migrations fs.FS // NNNN_what.sql, applied in order
+	// createVersionTable makes the table that records each applied migration.
+	createVersionTable string
+	// lockMigrations runs first in the migration transaction, so replicas starting together
+	// migrate once ("" where BEGIN already takes the write lock).
+	lockMigrations string
+	timeArg        func(time.Time) any // how at_time is written
+	// retryable tells that another writer got there first: re-read and re-decide.
+	retryable func(error) bool
+}
+
+// sqlStore is the Store on a database/sql handle; SQLiteStore and PostgresStore embed it.
+type sqlStore struct {
+	db      *sql.DB
+	d       dialect
+	closeDB func() error
+	// writeMu, when set, queues this store's writes in turn: SQLite's busy handler polls, so
+	// writers of one process waiting on each other there would be served unfairly.
+	writeMu *sync.Mutex
+}
+
+// errRaced makes a write start over: a row it meant to change was changed under it.
+var errRaced = errors.New("entry changed concurrently")
+
+// maxWriteAttempts bounds the re-decisions of one write. Each lost race means another writer
+// extended the same chain, so even many replicas settle in a few rounds.
+const maxWriteAttempts = 50
+
+const entryColumns = `id, tenant_id, kind, at_time, by_object_id, by_name, by_username,
+	before_email, before_telephone, before_website, after_email, after_telephone, after_website,
+	correlation_id, request_id`
+
+// msTime reads at_time whether the driver gives milliseconds (SQLite) or a time (PostgreSQL).
+type msTime struct{ t time.Time }
+
+func (m *msTime) Scan(v any) error {
+	switch v := v.(type) {
+	case int64:
+		m.t = time.UnixMilli(v).UTC()
+	case time.Time:
+		m.t = v.UTC()
+	default:
+		return fmt.Errorf("at_time: unexpected %T", v)
+	}
+	return nil
+}
+
+func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
+	var e Entry
+	var at msTime
+	err := row.Scan(&e.ID, &e.TenantID, &e.Kind, &at, &e.By.ObjectID, &e.By.Name, &e.By.Username,
+		&e.Before.Email, &e.Before.Telephone, &e.Before.Website,
+		&e.After.Email, &e.After.Telephone, &e.After.Website,
+		&e.CorrelationID, &e.RequestID)
+	e.At = at.t
+	return e, err
+}
+
+// toMillis is the precision every backend keeps.
+func toMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// write runs fn in a write transaction, starting over when another writer got there first.
+func (s *sqlStore) write(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	var err error
+	for range maxWriteAttempts {
+		err = s.writeOnce(ctx, fn)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errRaced) && !s.d.retryable(err) {
+			break
+		}
+	}
+	return fmt.Errorf("history: %s: %w", what, err)
+}
+
+func (s *sqlStore) writeOnce(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.writeMu != nil {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error {
+	if tenantID == "" || at.IsZero() {
+		return errors.New("history: observe: no tenant id or no time")
+	}
+	return s.write(ctx, "observe", func(tx *sql.Tx) error {
+		return s.observe(ctx, tx, tenantID, current, toMillis(at))
+	})
+}
+
+// observe appends a baseline or an outside entry when current is not the last recorded state.
+func (s *sqlStore) observe(ctx context.Context, tx *sql.Tx, tenantID string, current Contacts, at time.Time) error {
+	last, seen, err := s.newest(ctx, tx, tenantID)
+	switch {
+	case err != nil:
+		return err
+	case !seen:
+		_, err = s.insert(ctx, tx, 0, Entry{TenantID: tenantID, Kind: KindBaseline, At: at, After: current})
+	case last.After != current:
+		_, err = s.insert(ctx, tx, last.ID, Entry{TenantID: tenantID, Kind: KindOutside, At: at, Before: last.After, After: current})
+	}
+	return err
+}
+
+func (s *sqlStore) newest(ctx context.Context, tx *sql.Tx, tenantID string) (Entry, bool, error) {
+	e, err := scanEntry(tx.QueryRowContext(ctx,
+		`SELECT `+entryColumns+` FROM history_entries WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, tenantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	return e, err == nil, err
+}
+
+// insert appends e after the entry prevID; the chain's uniqueness makes a concurrent append
+// after the same entry fail (retryable).
+func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO history_entries (tenant_id, prev_id, kind, at_time,
+		by_object_id, by_name, by_username, before_email, before_telephone, before_website,
+		after_email, after_telephone, after_website, correlation_id, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		e.TenantID, prevID, string(e.Kind), s.d.timeArg(e.At),
+		e.By.ObjectID, e.By.Name, e.By.Username, e.Before.Email, e.Before.Telephone, e.Before.Website,
+		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID).Scan(&id)
+	return id, err
+}
+
+func (s *sqlStore) LastChange(ctx context.Context, tenantID string) (Entry, bool, error) {
+	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM history_entries
+		WHERE tenant_id = $1 AND kind IN ('saved', 'outside') ORDER BY id DESC LIMIT 1`, tenantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("history: last change: %w", err)
+	}
+	return e, true, nil
+}
+
+func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM history_entries
+		WHERE tenant_id = $1 ORDER BY id DESC`, tenantID)
+	if err != nil {
+		return fmt.Errorf("history: export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return fmt.Errorf("history: export: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("history: export: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	// An entry is deletable only while a newer one of its tenant exists, so the newest stays.
+	res, err := s.db.ExecContext(ctx, `DELETE FROM history_entries WHERE at_time < $1 AND EXISTS (
+		SELECT 1 FROM history_entries newer
+		WHERE newer.tenant_id = history_entries.tenant_id AND newer.id > history_entries.id)`,
+		s.d.timeArg(toMillis(cutoff)))
+	if err != nil {
+		return 0, fmt.Errorf("history: delete entries before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("history: delete entries: %w", err)
+	}
+	return n, nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM history_schema`).Scan(&v); err != nil {
+		return fmt.Errorf("history: ping %s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// Close releases the database handles; the store is unusable afterwards.
+func (s *sqlStore) Close() error {
+	err := s.db.Close()
+	if s.closeDB != nil {
+		err = errors.Join(err, s.closeDB())
+	}
+	return err
+}

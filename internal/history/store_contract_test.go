@@ -1,0 +1,478 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storeContract is what the app needs of every history store. newDatabase makes an empty
+// database for each subtest and returns its spec; the stores opened on one spec are replicas.
+func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	observeContract(t, newDatabase)
+	saveContract(t, newDatabase)
+	claimContract(t, newDatabase)
+	raceContract(t, newDatabase)
+	readContract(t, newDatabase)
+	upkeepContract(t, newDatabase)
+}
+
+// observeContract: recording what a GET found.
+func observeContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
+	t.Run("first sight is a baseline, not a change", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		mustObserve(t, s, "T1", contacts("a"), t0.Add(time.Minute))
+		es := all(t, s, "T1")
+		want := Entry{ID: es[0].ID, TenantID: "T1", Kind: KindBaseline, At: ms(t0), After: contacts("a")}
+		if len(es) != 1 || !reflect.DeepEqual(es[0], want) {
+			t.Fatalf("entries %+v, want one %+v", es, want)
+		}
+		if _, ok, err := s.LastChange(ctx, "T1"); ok || err != nil {
+			t.Errorf("LastChange: ok %v, err %v; want none (a baseline is no change)", ok, err)
+		}
+	})
+
+	t.Run("a change made elsewhere is recorded once, with before and after", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		mustObserve(t, s, "T1", contacts("b"), t0.Add(time.Hour))
+		mustObserve(t, s, "T1", contacts("b"), t0.Add(2*time.Hour))
+		es := all(t, s, "T1")
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindOutside}) {
+			t.Fatalf("kinds %v, want baseline, outside", got)
+		}
+		checkChain(t, es)
+		last, ok, err := s.LastChange(ctx, "T1")
+		if !ok || err != nil || !reflect.DeepEqual(last, es[1]) {
+			t.Errorf("LastChange %+v (ok %v, err %v), want %+v", last, ok, err, es[1])
+		}
+		if !last.At.Equal(ms(t0.Add(time.Hour))) || last.Before != contacts("a") || last.After != contacts("b") {
+			t.Errorf("outside entry %+v: want a→b noticed at %v", last, ms(t0.Add(time.Hour)))
+		}
+	})
+}
+
+// saveContract: recording saves.
+func saveContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
+	t.Run("a save records who, when, before, after and Partner Center's ids", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		mustRecordSave(t, s, sv)
+		es := all(t, s, "T1")
+		want := Entry{ID: es[len(es)-1].ID, TenantID: "T1", Kind: KindSaved, At: ms(sv.At),
+			By: alice, Before: contacts("a"), After: contacts("b"), CorrelationID: sv.CorrelationID, RequestID: sv.RequestID}
+		if len(es) != 2 || !reflect.DeepEqual(es[1], want) {
+			t.Fatalf("entries %+v, want baseline then %+v", es, want)
+		}
+		if last, _, _ := s.LastChange(ctx, "T1"); !reflect.DeepEqual(last, want) {
+			t.Errorf("LastChange %+v, want the save", last)
+		}
+	})
+
+	t.Run("a save after an unnoticed change records that change first", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		sv := save("T1", "c", "b", t0.Add(time.Hour)) // its GET read c: someone changed a→c
+		mustRecordSave(t, s, sv)
+		es := all(t, s, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindOutside, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, outside, saved", got)
+		}
+		if o := es[1]; o.Before != contacts("a") || o.After != contacts("c") || !o.At.Equal(ms(sv.Started)) || o.By != (Person{}) {
+			t.Errorf("outside entry %+v: want a→c noticed when the save began (%v), by nobody", o, ms(sv.Started))
+		}
+	})
+
+	t.Run("a save on a tenant never seen starts from a baseline of what its GET read", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		sv := save("T1", "a", "b", t0)
+		mustRecordSave(t, s, sv)
+		es := all(t, s, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) || es[0].After != contacts("a") {
+			t.Fatalf("entries %+v, want a baseline of a, then the save", es)
+		}
+	})
+
+	t.Run("a save recorded twice (a retry) is one entry; a save that changed nothing is none", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		mustRecordSave(t, s, sv)
+		mustRecordSave(t, s, sv)
+		mustRecordSave(t, s, save("T1", "b", "b", t0.Add(2*time.Hour)))
+		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, saved", got)
+		}
+	})
+
+	t.Run("a call without a tenant or its times is refused", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		for _, sv := range []Save{{Started: t0, At: t0}, {TenantID: "T1", At: t0}, {TenantID: "T1", Started: t0}} {
+			if err := s.RecordSave(ctx, sv); err == nil {
+				t.Errorf("RecordSave(%+v) accepted", sv)
+			}
+		}
+		if err := s.Observe(ctx, "", contacts("a"), t0); err == nil {
+			t.Error("Observe without a tenant accepted")
+		}
+		if err := s.Observe(ctx, "T1", contacts("a"), time.Time{}); err == nil {
+			t.Error("Observe without a time accepted")
+		}
+		if es := all(t, s, "T1"); len(es) != 0 {
+			t.Errorf("refused calls left %d entries", len(es))
+		}
+	})
+}
+
+// claimContract: a save and another replica's GET racing.
+func claimContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	t.Run("a save claims the outside entry another replica recorded while it was in flight", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		a, b := open(t, spec), open(t, spec)
+		mustObserve(t, a, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		// A's PUT has applied; B's page load reads the new values before A records its save
+		// (B's clock a second behind A's).
+		mustObserve(t, b, "T1", contacts("b"), sv.Started.Add(-time.Second))
+		mustRecordSave(t, a, sv)
+		es := all(t, b, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, saved: no false outside change", got)
+		}
+		if e := es[1]; e.By != alice || e.RequestID != sv.RequestID || e.CorrelationID != sv.CorrelationID || !e.At.Equal(ms(sv.At)) {
+			t.Errorf("claimed entry %+v: want the save's person, ids and time", e)
+		}
+	})
+
+	t.Run("a save does not claim the same change noticed before it began", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		mustObserve(t, s, "T1", contacts("b"), t0.Add(time.Minute)) // someone else made a→b
+		// Later the app reads a again (changed back, unnoticed) and saves a→b itself.
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		mustRecordSave(t, s, sv)
+		es := all(t, s, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindOutside, KindOutside, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, outside a→b, outside b→a, saved a→b", got)
+		}
+	})
+
+	t.Run("a save whose change another replica saw merged with an earlier outside change splits it", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		a, b := open(t, spec), open(t, spec)
+		mustObserve(t, a, "T1", contacts("p"), t0)
+		sv := save("T1", "q", "r", t0.Add(time.Hour)) // someone made p→q; A's GET read q, A saved r
+		mustObserve(t, b, "T1", contacts("r"), sv.Started.Add(300*time.Millisecond))
+		mustRecordSave(t, a, sv)
+		es := all(t, a, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindOutside, KindSaved}) {
+			t.Fatalf("kinds %v, want baseline, outside p→q, saved q→r", got)
+		}
+		if es[1].After != contacts("q") || es[2].By != alice {
+			t.Errorf("entries %+v: want outside p→q, then alice's save q→r", es)
+		}
+	})
+}
+
+// raceContract: replicas writing at once.
+func raceContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
+	t.Run("replicas racing on the same change record it once", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		replicas := []Store{open(t, spec), open(t, spec)}
+		race(t, replicas, 8, func(s Store, _ int) error { return s.Observe(ctx, "fresh", contacts("a"), t0) })
+		mustObserve(t, replicas[0], "T1", contacts("a"), t0)
+		race(t, replicas, 8, func(s Store, _ int) error { return s.Observe(ctx, "T1", contacts("b"), t0.Add(time.Hour)) })
+		if got := kinds(all(t, replicas[1], "fresh")); !reflect.DeepEqual(got, []Kind{KindBaseline}) {
+			t.Errorf("first sight by 16 observers: kinds %v, want one baseline", got)
+		}
+		if got := kinds(all(t, replicas[1], "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindOutside}) {
+			t.Errorf("one change seen by 16 observers: kinds %v, want baseline, one outside", got)
+		}
+	})
+
+	t.Run("replicas racing on different changes and saves keep them all, chain whole", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		replicas := []Store{open(t, spec), open(t, spec)}
+		mustObserve(t, replicas[0], "T1", contacts("base"), t0)
+		race(t, replicas, 8, func(s Store, i int) error {
+			if i%2 == 0 {
+				return s.Observe(ctx, "T1", contacts(fmt.Sprintf("seen%d", i)), t0.Add(time.Hour))
+			}
+			return s.RecordSave(ctx, save("T1", fmt.Sprintf("read%d", i), fmt.Sprintf("saved%d", i), t0.Add(time.Hour)))
+		})
+		es := all(t, replicas[1], "T1")
+		checkChain(t, es)
+		afters := map[Contacts]Kind{}
+		for _, e := range es {
+			afters[e.After] = e.Kind
+		}
+		for i := range 16 {
+			if i%2 == 0 && afters[contacts(fmt.Sprintf("seen%d", i))] != KindOutside {
+				t.Errorf("observer %d's change is missing", i)
+			}
+			if i%2 == 1 && afters[contacts(fmt.Sprintf("saved%d", i))] != KindSaved {
+				t.Errorf("saver %d's save is missing", i)
+			}
+		}
+	})
+}
+
+// readContract: reading the history back.
+func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
+	t.Run("nothing of one tenant shows through another", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "X", contacts("x1"), t0)
+		mustRecordSave(t, s, save("X", "x1", "x2", t0.Add(time.Minute)))
+		mustObserve(t, s, "Y", contacts("y1"), t0)
+		mustObserve(t, s, "X", contacts("x3"), t0.Add(time.Hour))
+		xs := all(t, s, "X")
+		ys := all(t, s, "Y")
+		if len(ys) != 1 || ys[0].TenantID != "Y" || len(xs) != 3 {
+			t.Fatalf("X has %d entries, Y has %+v; want 3 and Y's baseline", len(xs), ys)
+		}
+		for _, c := range []Cursor{{}, {Before: xs[2].ID + 1}, {After: xs[0].ID - 1}, {Before: xs[2].ID}, {After: xs[1].ID}} {
+			p, err := s.List(ctx, "Y", c, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Entries {
+				if e.TenantID != "Y" {
+					t.Errorf("List(Y, %+v) shows %+v", c, e)
+				}
+			}
+		}
+		if _, ok, _ := s.LastChange(ctx, "Y"); ok {
+			t.Error("Y's last change is X's")
+		}
+		for _, other := range []string{"x", "X ", "", "%", "Y' OR '1'='1"} {
+			if es := all(t, s, other); len(es) != 0 {
+				t.Errorf("tenant %q shows %d entries", other, len(es))
+			}
+		}
+	})
+
+	t.Run("pages walk both ways, stable while entries arrive", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		fill(t, s, "T1", 120)
+		pagesContract(t, s, "T1")
+	})
+
+	t.Run("times come back in UTC, to the millisecond", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		ats := []time.Time{t0, time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), time.Date(2038, 1, 19, 3, 14, 8, 1_000_000, time.FixedZone("", -7*3600))}
+		for i, at := range ats {
+			mustObserve(t, s, "T1", contacts(fmt.Sprint(i)), at)
+		}
+		for i, e := range all(t, s, "T1") {
+			want := ms(ats[i])
+			if e.At != want { // == also compares the location
+				t.Errorf("entry %d: At %v, want %v", i, e.At, want)
+			}
+		}
+	})
+
+	t.Run("export gives every entry newest first and stops at the callback's error", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		fill(t, s, "T1", 130)
+		var ids []int64
+		if err := s.Export(ctx, "T1", func(e Entry) error { ids = append(ids, e.ID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 130 {
+			t.Fatalf("exported %d entries, want 130", len(ids))
+		}
+		for i := 1; i < len(ids); i++ {
+			if ids[i] >= ids[i-1] {
+				t.Fatalf("export order: id %d after %d", ids[i], ids[i-1])
+			}
+		}
+		stop := errors.New("client went away")
+		n := 0
+		err := s.Export(ctx, "T1", func(Entry) error {
+			if n++; n == 3 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || n != 3 {
+			t.Errorf("export after the callback failed: err %v after %d calls, want its error after 3", err, n)
+		}
+	})
+}
+
+// upkeepContract: retention, restarts and schema versions.
+func upkeepContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	ctx := context.Background()
+	t.Run("retention deletes old entries but never a tenant's newest", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		day := 24 * time.Hour
+		now := t0.Add(30 * day)
+		for i, at := range []time.Time{now.Add(-10 * day), now.Add(-9 * day), now.Add(-8 * day)} {
+			mustObserve(t, s, "allOld", contacts(fmt.Sprint(i)), at)
+		}
+		mustObserve(t, s, "mixed", contacts("0"), now.Add(-10*day))
+		mustObserve(t, s, "mixed", contacts("1"), now.Add(-time.Hour))
+		mustObserve(t, s, "lone", contacts("0"), now.Add(-10*day))
+		n, err := s.DeleteBefore(ctx, now.Add(-7*day))
+		if err != nil || n != 3 {
+			t.Fatalf("DeleteBefore: %d, %v; want 3 deleted", n, err)
+		}
+		for tenant, want := range map[string]Contacts{"allOld": contacts("2"), "mixed": contacts("1"), "lone": contacts("0")} {
+			if es := all(t, s, tenant); len(es) != 1 || es[0].After != want {
+				t.Errorf("%s keeps %+v, want only its newest (ending at %+v)", tenant, es, want)
+			}
+		}
+		// The kept entry is still the state outside changes are told from.
+		mustObserve(t, s, "allOld", contacts("2"), now)
+		mustObserve(t, s, "allOld", contacts("3"), now)
+		if es := all(t, s, "allOld"); len(es) != 2 || es[1].Before != contacts("2") || es[1].Kind != KindOutside {
+			t.Errorf("after retention: %+v, want the kept entry then outside 2→3", es)
+		}
+		if n, err := s.DeleteBefore(ctx, now.Add(day)); err != nil || n != 1 {
+			t.Errorf("DeleteBefore everything: %d, %v; want 1 deleted (allOld's older one)", n, err)
+		}
+	})
+
+	t.Run("reopening keeps the history and the schema as it is", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		s := open(t, spec)
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := s.Ping(ctx); err == nil {
+			t.Error("Ping after Close succeeded")
+		}
+		again := open(t, spec)
+		if es := all(t, again, "T1"); len(es) != 1 {
+			t.Errorf("after reopening: %d entries, want 1", len(es))
+		}
+		if v := queryInt(t, again, `SELECT COUNT(*) FROM history_schema`); v != 1 {
+			t.Errorf("%d schema versions recorded, want 1", v)
+		}
+	})
+
+	t.Run("a schema newer than the binary stops the start with what to do", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		s := open(t, spec)
+		if _, err := rawDB(s).Exec(`INSERT INTO history_schema (version, applied_at)
+			SELECT 7, applied_at FROM history_schema WHERE version = 1`); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := openSpec(ctx, spec)
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("open: %v, want ErrSchemaTooNew", err)
+		}
+		for _, says := range []string{"version 7", "up to 1", "run that version"} {
+			if !strings.Contains(err.Error(), says) {
+				t.Errorf("message %q does not say %q", err, says)
+			}
+		}
+	})
+
+	t.Run("a writer killed mid-write leaves whole entries and a whole chain", func(t *testing.T) {
+		t.Parallel()
+		crashContract(t, newDatabase(t))
+	})
+}
+
+// ms is what a store keeps of a time.
+func ms(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+func mustObserve(t *testing.T, s Store, tenantID string, c Contacts, at time.Time) {
+	t.Helper()
+	if err := s.Observe(context.Background(), tenantID, c, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRecordSave(t *testing.T, s Store, sv Save) {
+	t.Helper()
+	if err := s.RecordSave(context.Background(), sv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// save is alice's save from before to after, begun at started and confirmed 800 ms later.
+func save(tenantID, before, after string, started time.Time) Save {
+	return Save{TenantID: tenantID, By: alice, Before: contacts(before), After: contacts(after),
+		CorrelationID: "corr-" + tenantID + "-" + after, RequestID: "req-" + tenantID + "-" + before + "-" + after,
+		Started: started, At: started.Add(800 * time.Millisecond)}
+}
+
+// race runs n goroutines on each replica at once and fails on any error.
+func race(t *testing.T, replicas []Store, n int, do func(s Store, i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, n*len(replicas))
+	for r, s := range replicas {
+		for g := range n {
+			wg.Go(func() {
+				<-start
+				errs <- do(s, r*n+g)
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// fill gives a tenant n entries (a baseline, then outside changes), with another tenant's
+// entries in between so the ids have gaps.
+func fill(t *testing.T, s Store, tenantID string, n int) {
+	t.Helper()
+	for i := range n {
+		mustObserve(t, s, tenantID, contacts(fmt.Sprint(i)), t0.Add(time.Duration(i)*time.Minute))
+		if i%7 == 0 {
+			mustObserve(t, s, "other-"+tenantID, contacts(fmt.Sprint(i)), t0)
+		}
+	}
+}
