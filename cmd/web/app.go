@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/labstack/echo/v4/middleware"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
 	"pcsupport/internal/metrics"
+	"pcsupport/internal/middleware"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/probes"
 	"pcsupport/static"
 )
 
@@ -91,18 +93,19 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
 		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker})
+	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
+		{Name: "sign-in provider", Check: signIn.Ready},
+		{Name: "session store", Check: a.sessionStoreReady},
+	}})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
-	a.handler = signIn.Middleware(newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
-		{"sign-in provider", signIn.Ready},
-		{"session store", a.sessionStoreReady},
-	}}))
+	a.handler = middleware.Compress(signIn.Middleware(router))
 	return a, nil
 }
 
 // operations are the routes and observers for the people who run the app.
 type operations struct {
 	metrics   *metrics.Metrics
-	readiness []readinessCheck
+	readiness []probes.Check
 }
 
 // newRouter builds the Echo router: middleware, then every route under the route prefix (the
@@ -112,15 +115,15 @@ func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, lo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	routes := cfg.RoutePrefix
-	trustProxies(e, cfg.TrustedProxies, cfg.IdentityHeader)
+	middleware.TrustProxies(e, cfg.TrustedProxies, cfg.IdentityHeader)
 
-	e.Use(middleware.RequestID())
+	e.Use(echomw.RequestID())
 	if cfg.ProxyStripsPrefix {
-		e.Use(restorePrefix(cfg.BasePath))
+		e.Use(middleware.RestorePrefix(cfg.BasePath))
 	}
-	e.Use(observeRequests(log, ops.metrics))
-	e.Use(middleware.Recover())
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+	e.Use(middleware.ObserveRequests(log, ops.metrics))
+	e.Use(echomw.Recover())
+	e.Use(echomw.SecureWithConfig(echomw.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		XFrameOptions:      "DENY",
 		HSTSMaxAge:         31536000, // sent only over https (X-Forwarded-Proto only from trusted proxies)
@@ -129,13 +132,12 @@ func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, lo
 		ContentSecurityPolicy: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	}))
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(echomw.BodyLimit("64K"))
 	// Pages and fragments are gzipped (compress.go); static assets carry their own gzip, made once.
-	e.Use(compressResponses(func(c echo.Context) bool { return c.Path() == routes+"static/*" }))
 
 	// For probes and scrapers: no session, no CSRF cookie.
-	e.GET(routes+"healthz", healthz)
-	e.GET(routes+"readyz", readyz(ops.readiness, log))
+	e.GET(routes+"healthz", probes.Healthz)
+	e.GET(routes+"readyz", probes.Readyz(ops.readiness, log))
 	e.GET(routes+"metrics", echo.WrapHandler(ops.metrics.Handler()))
 	e.GET(routes+"static/*", echo.WrapHandler(http.StripPrefix(cfg.BasePath+"static", assets)))
 	if routes != "/" {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"pcsupport/internal/config"
+	"pcsupport/internal/probes"
 )
 
 func main() {
@@ -34,7 +35,11 @@ func main() {
 // (tests use it to find the URL and the stand-ins).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- *app) error {
 	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, getenv, stdout)
+		u, err := config.HealthURL(getenv)
+		if err != nil {
+			return fmt.Errorf("healthcheck: %w", err)
+		}
+		return probes.Healthcheck(ctx, u, stdout)
 	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {

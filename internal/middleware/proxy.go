@@ -1,4 +1,4 @@
-package main
+package middleware
 
 import (
 	"net"
@@ -18,10 +18,10 @@ var proxyHeaders = []string{
 	"Forwarded", echo.HeaderXRequestID,
 }
 
-// trustProxies makes e believe forwarded headers, and the SSO proxy's identity header, only from
+// TrustProxies makes e believe forwarded headers, and the SSO proxy's identity header, only from
 // the trusted networks: the client address is the nearest untrusted one in X-Forwarded-For, and
 // the headers are dropped before routing when the peer is anyone else.
-func trustProxies(e *echo.Echo, trusted []*net.IPNet, identityHeader string) {
+func TrustProxies(e *echo.Echo, trusted []*net.IPNet, identityHeader string) {
 	// Echo trusts loopback, link-local and private addresses by default; here only what is configured.
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, n := range trusted {
@@ -54,10 +54,10 @@ func fromTrustedProxy(r *http.Request, trusted []*net.IPNet) bool {
 	return ip != nil && slices.ContainsFunc(trusted, func(n *net.IPNet) bool { return n.Contains(ip) })
 }
 
-// restorePrefix runs after routing when the proxy strips the public path prefix: it puts the
+// RestorePrefix runs after routing when the proxy strips the public path prefix: it puts the
 // prefix back on the request's URL, so that the handlers, the logs and the static files see the
 // path the browser asked for and every URL built from the request keeps the prefix.
-func restorePrefix(basePath string) echo.MiddlewareFunc {
+func RestorePrefix(basePath string) echo.MiddlewareFunc {
 	prefix := strings.TrimSuffix(basePath, "/")
 	escaped := strings.TrimSuffix((&url.URL{Path: basePath}).EscapedPath(), "/")
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

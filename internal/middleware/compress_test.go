@@ -1,0 +1,122 @@
+package middleware
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestCompress(t *testing.T) {
+	big := strings.Repeat("<p>Support contact details</p>\n", 100)
+	html := func(status int, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}
+	}
+	tests := []struct {
+		name        string
+		accept      string
+		handler     http.HandlerFunc
+		wantGzip    bool
+		wantStatus  int
+		wantBody    string // decoded
+		wantHeaders map[string]string
+	}{
+		{name: "large HTML is gzipped", accept: "gzip, deflate, br, zstd", wantGzip: true, wantStatus: 200, wantBody: big, handler: html(200, big)},
+		{name: "the status chosen by the handler is kept", accept: "gzip", wantGzip: true, wantStatus: 422, wantBody: big, handler: html(422, big)},
+		{name: "small bodies stay plain", accept: "gzip", wantStatus: 200, wantBody: "<p>ok</p>", handler: html(200, "<p>ok</p>")},
+		{name: "no gzip without Accept-Encoding", accept: "", wantStatus: 200, wantBody: big, handler: html(200, big)},
+		{name: "gzip;q=0 refuses gzip", accept: "br, gzip;q=0", wantStatus: 200, wantBody: big, handler: html(200, big)},
+		{name: "an answer already encoded is not compressed again", accept: "gzip", wantStatus: 200, wantBody: big,
+			wantHeaders: map[string]string{"Content-Encoding": "identity-test"},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Encoding", "identity-test")
+				html(200, big)(w, r)
+			}},
+		{name: "images and other compressed types stay plain", accept: "gzip", wantStatus: 200, wantBody: big,
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "image/png")
+				io.WriteString(w, big)
+			}},
+		{name: "a redirect without a body", accept: "gzip", wantStatus: 303, wantHeaders: map[string]string{"Location": "/x"},
+			handler: func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/x", http.StatusSeeOther) }},
+		{name: "a streamed answer arrives whole", accept: "gzip", wantGzip: true, wantStatus: 200, wantBody: big + big,
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				io.WriteString(w, big)
+				w.(http.Flusher).Flush()
+				io.WriteString(w, big)
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tt.accept != "" {
+				req.Header.Set("Accept-Encoding", tt.accept)
+			}
+			rec := httptest.NewRecorder()
+			Compress(tt.handler).ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+			gz := rec.Header().Get("Content-Encoding") == "gzip"
+			if gz != tt.wantGzip {
+				t.Errorf("Content-Encoding %q, want gzip: %v", rec.Header().Get("Content-Encoding"), tt.wantGzip)
+			}
+			body := rec.Body.Bytes()
+			if gz {
+				body = gunzip(t, body)
+				if cl := rec.Header().Get("Content-Length"); cl != "" {
+					t.Errorf("gzipped answer keeps Content-Length %s", cl)
+				}
+			}
+			if tt.wantBody != "" && string(body) != tt.wantBody {
+				t.Errorf("body %d bytes, want %d", len(body), len(tt.wantBody))
+			}
+			if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+				t.Errorf("Vary %q, want Accept-Encoding", rec.Header().Get("Vary"))
+			}
+			for k, v := range tt.wantHeaders {
+				if got := rec.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// A page compresses to well under half: stateless compression of a body written at once costs
+// little in size.
+func TestCompressRatioOfAPage(t *testing.T) {
+	page := strings.Repeat(`<div class="rounded-lg border p-4"><label for="email" class="block font-semibold">Support email</label>`+
+		`<input id="email" name="email" type="email" value="support@contoso.example" class="mt-1 block w-full"></div>`, 25)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	})).ServeHTTP(rec, req)
+	if rec.Body.Len()*4 > len(page) {
+		t.Errorf("a %d-byte page compressed to %d bytes", len(page), rec.Body.Len())
+	}
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
