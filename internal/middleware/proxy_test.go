@@ -51,4 +51,3 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 		}
 	}
 }
-
