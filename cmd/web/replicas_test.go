@@ -103,6 +103,26 @@ func TestTwoReplicasShareSessionsInRedis(t *testing.T) {
 	if after := idp.Stats(); after.Refreshes != 2 || after.RefusedRefreshes != 0 || after.SignIns != 1 {
 		t.Errorf("provider %+v, want one sign-in, two refreshes, none refused", after)
 	}
+
+	// Both replicas keep the session decoded in memory; signing out through one ends it on the
+	// other at the very next request, even for a request that still carries the old cookie.
+	var session string
+	for _, c := range b.client.Jar.Cookies(mustParse(site.url)) {
+		if c.Name == "pcs_session" {
+			session = c.Value
+		}
+	}
+	lb.use(1)
+	if resp := withSessionCookie(t, site, session); resp.StatusCode != http.StatusOK {
+		t.Fatalf("replica 2 with the session cookie: %d", resp.StatusCode)
+	}
+	lb.use(0)
+	_, doc = b.get(site.url)
+	b.post(site.url+"auth/signout", url.Values{"_csrf": {doc.Find(`header input[name="_csrf"]`).AttrOr("value", "")}})
+	lb.use(1)
+	if resp := withSessionCookie(t, site, session); resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "auth/signin") {
+		t.Errorf("after signing out through replica 1, replica 2 answers the old session cookie with %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }
 
 // loadConcurrently opens the page n times at once, alternating between the replicas.

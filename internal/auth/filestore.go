@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -30,6 +31,8 @@ type FileStore struct {
 	options *sessions.Options
 	// writeFile replaces a file's contents atomically; tests swap in one that fails halfway.
 	writeFile func(path string, data []byte) error
+	cache     *sessionCache
+	lifetime  time.Duration
 }
 
 const sessionFilePrefix = "session_"
@@ -40,7 +43,8 @@ func NewFileStore(dir string, opts CookieOptions, keyPairs ...[]byte) (*FileStor
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("session directory: %w", err)
 	}
-	return &FileStore{dir: dir, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), writeFile: writeFileAtomically}, nil
+	return &FileStore{dir: dir, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), writeFile: writeFileAtomically,
+		cache: newSessionCache(), lifetime: opts.Lifetime}, nil
 }
 
 // sessionCodecs seal a session's contents and its cookie, for every store.
@@ -72,14 +76,28 @@ func (s *FileStore) New(r *http.Request, name string) (*sessions.Session, error)
 	if err != nil {
 		return session, nil
 	}
-	var id string
-	if err := securecookie.DecodeMulti(name, c.Value, &id, s.codecs...); err != nil {
+	id, err := s.cache.sessionID(name, c.Value, s.codecs, s.lifetime)
+	if err != nil {
 		return session, err
 	}
 	if !validSessionID(id) {
 		return session, errors.New("session id is malformed")
 	}
-	data, err := os.ReadFile(s.path(id))
+	path := s.path(id)
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.cache.forget(id)
+		return session, nil
+	case err != nil:
+		return session, fmt.Errorf("read session file: %w: %w", ErrSessionStoreUnavailable, err)
+	}
+	stamp := fileStamp(info)
+	if values, ok := s.cache.get(id, stamp); ok {
+		session.Values, session.ID, session.IsNew = values, id, false
+		return session, nil
+	}
+	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return session, nil
@@ -89,14 +107,28 @@ func (s *FileStore) New(r *http.Request, name string) (*sessions.Session, error)
 	if err := securecookie.DecodeMulti(name, string(data), &session.Values, s.codecs...); err != nil {
 		return session, fmt.Errorf("decode session: %w", err)
 	}
+	// Cached under the stamp read before the contents: if the file changed in between, the
+	// next read sees another stamp and reads it again.
+	s.cache.put(id, stamp, session.Values)
 	session.ID, session.IsNew = id, false
 	return session, nil
+}
+
+// fileStamp identifies one version of a session file: every write renames a new file into place.
+func fileStamp(info fs.FileInfo) string {
+	st, _ := info.Sys().(*syscall.Stat_t)
+	var ino uint64
+	if st != nil {
+		ino = st.Ino
+	}
+	return fmt.Sprintf("%d:%d:%d", ino, info.Size(), info.ModTime().UnixNano())
 }
 
 // Save writes the session and its cookie; a negative MaxAge deletes both.
 func (s *FileStore) Save(_ *http.Request, w http.ResponseWriter, session *sessions.Session) error {
 	if session.Options.MaxAge < 0 {
 		if session.ID != "" {
+			s.cache.forget(session.ID)
 			if err := os.Remove(s.path(session.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("delete session file: %w", err)
 			}
@@ -111,6 +143,7 @@ func (s *FileStore) Save(_ *http.Request, w http.ResponseWriter, session *sessio
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
+	s.cache.forget(session.ID)
 	if err := s.writeFile(s.path(session.ID), []byte(data)); err != nil {
 		return fmt.Errorf("write session file: %w", err)
 	}

@@ -53,6 +53,7 @@ type RedisStore struct {
 	options   *sessions.Options
 	lifetime  time.Duration
 	keyPrefix string
+	cache     *sessionCache
 }
 
 const redisSessionPrefix = "pcs:session:"
@@ -64,7 +65,8 @@ func NewRedisStore(client *redis.Client, opts CookieOptions, keyPairs ...[]byte)
 }
 
 func newRedisStore(client *redis.Client, prefix string, opts CookieOptions, keyPairs ...[]byte) *RedisStore {
-	return &RedisStore{client: client, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), lifetime: opts.Lifetime, keyPrefix: prefix}
+	return &RedisStore{client: client, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), lifetime: opts.Lifetime,
+		keyPrefix: prefix, cache: newSessionCache()}
 }
 
 // Get returns the session cached for this request, or loads it.
@@ -84,20 +86,27 @@ func (s *RedisStore) New(r *http.Request, name string) (*sessions.Session, error
 	if err != nil {
 		return session, nil
 	}
-	var id string
-	if err := securecookie.DecodeMulti(name, c.Value, &id, s.codecs...); err != nil {
+	id, err := s.cache.sessionID(name, c.Value, s.codecs, s.lifetime)
+	if err != nil {
 		return session, err
 	}
 	raw, err := s.client.Get(r.Context(), s.keyPrefix+id).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
+		s.cache.forget(id)
 		return session, nil
 	case err != nil:
 		return session, fmt.Errorf("read session from redis: %w: %w", ErrSessionStoreUnavailable, err)
 	}
+	stamp := s.cache.hash(raw)
+	if values, ok := s.cache.get(id, stamp); ok {
+		session.Values, session.ID, session.IsNew = values, id, false
+		return session, nil
+	}
 	if err := securecookie.DecodeMulti(name, raw, &session.Values, s.codecs...); err != nil {
 		return session, fmt.Errorf("decode session: %w", err)
 	}
+	s.cache.put(id, stamp, session.Values)
 	session.ID, session.IsNew = id, false
 	return session, nil
 }
@@ -107,6 +116,7 @@ func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessi
 	ctx := r.Context()
 	if session.Options.MaxAge < 0 {
 		if session.ID != "" {
+			s.cache.forget(session.ID)
 			if err := s.client.Del(ctx, s.keyPrefix+session.ID).Err(); err != nil {
 				return fmt.Errorf("delete session from redis: %w", err)
 			}
@@ -125,6 +135,7 @@ func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessi
 	if ttl == 0 || ttl > s.lifetime {
 		ttl = s.lifetime // the codecs refuse anything older anyway
 	}
+	s.cache.forget(session.ID)
 	if err := s.client.Set(ctx, s.keyPrefix+session.ID, data, ttl).Err(); err != nil {
 		return fmt.Errorf("write session to redis: %w", err)
 	}

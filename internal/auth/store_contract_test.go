@@ -122,6 +122,55 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 		}
 	})
 
+	// Stores keep recently read sessions decoded (sessionCache). What another replica writes or
+	// deletes must still be seen by the very next read.
+	t.Run("a refresh or a sign-out through another replica is seen at once", func(t *testing.T) {
+		t.Parallel()
+		b, pair := newBacking(t), keys()
+		one, two := b.open(opts, pair...), b.open(opts, pair...)
+		s, _ := one.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		d := realisticSession()
+		s.Values["data"] = d
+		c := save(t, one, s)
+		for range 2 { // read twice: the second read is the cached one
+			if got := load(t, two, c); got.IsNew || !reflect.DeepEqual(got.Values["data"], d) {
+				t.Fatalf("replica two does not read the session replica one saved (IsNew %v)", got.IsNew)
+			}
+		}
+
+		refreshed := load(t, one, c)
+		d.Tokens.Access, d.Tokens.Refresh = jwtLike(2500), "0.AXEA"+randomText(1494)
+		refreshed.Values["data"] = d
+		save(t, one, refreshed)
+		if got := load(t, two, c).Values["data"].(sessionData); got.Tokens.Refresh != d.Tokens.Refresh {
+			t.Error("replica two still hands out the refresh token replica one replaced")
+		}
+
+		out := load(t, one, c)
+		out.Options.MaxAge = -1
+		save(t, one, out)
+		if got := load(t, two, c); !got.IsNew {
+			t.Error("replica two still has the session replica one signed out")
+		}
+	})
+
+	t.Run("what a read hands out is a copy", func(t *testing.T) {
+		t.Parallel()
+		store := newBacking(t).open(opts, keys()...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		s.AddFlash([]byte("Saved"))
+		c := save(t, store, s)
+		load(t, store, c)
+		first := load(t, store, c) // read again: from the cache where there is one
+		first.AddFlash([]byte("not saved"))
+		first.Values["data"] = sessionData{}
+		again := load(t, store, c)
+		if f := again.Flashes(); len(f) != 1 || reflect.DeepEqual(again.Values["data"], sessionData{}) {
+			t.Errorf("a change nobody saved reached the next read: flashes %v", f)
+		}
+	})
+
 	t.Run("concurrent saves", func(t *testing.T) {
 		t.Parallel()
 		store := newBacking(t).open(opts, keys()...)
