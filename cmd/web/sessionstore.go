@@ -10,13 +10,15 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
+	"pcsupport/internal/handlers"
+	"pcsupport/internal/keyedlock"
 )
 
 // sessionBackend is the configured session store with the locks that go with it.
 type sessionBackend struct {
 	store      sessions.Store
 	locker     auth.RefreshLocker // nil: auth's in-process default, enough for one replica
-	saveLocker auth.RefreshLocker // nil: the handlers' in-process default
+	saveLocker handlers.Locker    // nil: the handlers' in-process default
 	ready      func(context.Context) error
 	close      func()
 }
@@ -38,10 +40,10 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 		if err := store.Ping(pingCtx); err != nil {
 			log.Warn("session store not reachable yet", "err", err)
 		}
-		return &sessionBackend{store: store, locker: auth.NewRedisRefreshLocker(client), ready: store.Probe,
+		return &sessionBackend{store: store, locker: keyedlock.NewRedis(client, "pcs:refresh-lock:", auth.RefreshLockTTL), ready: store.Probe,
 			// Replicas share the per-partner save lock too, so that two saves from one loaded
 			// version never both apply; it outlives a PUT with all its retries.
-			saveLocker: auth.NewRedisLocker(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
+			saveLocker: keyedlock.NewRedis(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
 			close:      func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")

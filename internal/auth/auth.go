@@ -23,6 +23,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
 	"golang.org/x/oauth2"
+
+	"pcsupport/internal/keyedlock"
 )
 
 const sessionCookie = "pcs_session"
@@ -121,7 +123,7 @@ type Config struct {
 	CookieKeys [][]byte
 	Secure     bool // cookies are Secure (the public URL is https)
 	// RefreshLocker serialises token refreshes per session; replicas sharing Store must share it.
-	// Default: NewLocalRefreshLocker, for one replica.
+	// Default: a keyedlock.Locks within this process, for one replica.
 	RefreshLocker RefreshLocker
 	HTTPClient    *http.Client // for discovery and the token endpoint; nil = a client with a 30 s timeout
 	// RefreshMargin: access tokens are renewed this long before they expire (Partner Center
@@ -170,7 +172,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.RefreshLocker == nil {
-		cfg.RefreshLocker = NewLocalRefreshLocker()
+		cfg.RefreshLocker = &keyedlock.Locks{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"pcsupport/internal/clientauth"
+	"pcsupport/internal/keyedlock"
 )
 
 // rotatingProvider is a token endpoint that, like Entra ID and the dev provider, rotates the
@@ -114,8 +115,8 @@ func TestReplicasRefreshASessionOnce(t *testing.T) {
 	idp := newRotatingProvider(t, "refresh-0")
 	idp.delay = 50 * time.Millisecond
 	replicas := []*Manager{
-		newTestManager(t, idp.URL, store1, NewRedisRefreshLocker(client)),
-		newTestManager(t, idp.URL, store2, NewRedisRefreshLocker(client)),
+		newTestManager(t, idp.URL, store1, keyedlock.NewRedis(client, "pcs:refresh-lock:", RefreshLockTTL)),
+		newTestManager(t, idp.URL, store2, keyedlock.NewRedis(client, "pcs:refresh-lock:", RefreshLockTTL)),
 	}
 	c := signedInWithExpiredToken(t, store1, "refresh-0")
 

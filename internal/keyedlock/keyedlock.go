@@ -1,5 +1,6 @@
-// Package keyedlock hands out one mutex per key (a session, a partner tenant), created on first
-// use and dropped when nobody holds or waits for it.
+// Package keyedlock hands out one lock per key (a session's refresh, a partner tenant's saves):
+// within this process (Locks: a mutex created on first use and dropped when nobody holds or waits
+// for it), or shared by every replica through Redis (Redis).
 package keyedlock
 
 import (

@@ -1,4 +1,4 @@
-package auth
+package keyedlock
 
 import (
 	"context"
@@ -7,18 +7,27 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"pcsupport/internal/auth/redistest"
 )
 
-// lockerContract is what token refresh needs of a RefreshLocker. newLockers returns lockers that
-// share their locks, as replicas do.
-func lockerContract(t *testing.T, newLockers func(t *testing.T) (RefreshLocker, RefreshLocker)) {
+// locker is what the app needs of a keyed lock (a session's refresh, a partner's saves).
+type locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// lockerContract is one test suite for every keyed lock. newLockers returns lockers that share
+// their locks, as replicas do.
+func lockerContract(t *testing.T, newLockers func(t *testing.T) (locker, locker)) {
 	t.Run("one holder per key across lockers", func(t *testing.T) {
 		t.Parallel()
 		a, b := newLockers(t)
 		var inside, most atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 20 {
-			l := []RefreshLocker{a, b}[i%2]
+			l := []locker{a, b}[i%2]
 			wg.Go(func() {
 				unlock, err := l.Lock(t.Context(), "session-1")
 				if err != nil {
@@ -91,26 +100,25 @@ func lockerContract(t *testing.T, newLockers func(t *testing.T) (RefreshLocker, 
 	})
 }
 
-func TestLocalRefreshLocker(t *testing.T) {
+func TestLocks(t *testing.T) {
 	t.Parallel()
-	lockerContract(t, func(t *testing.T) (RefreshLocker, RefreshLocker) {
-		l := NewLocalRefreshLocker()
+	lockerContract(t, func(t *testing.T) (locker, locker) {
+		l := &Locks{}
 		return l, l // one process: replicas cannot share it, only requests can
 	})
 }
 
-func TestRedisRefreshLocker(t *testing.T) {
+func TestRedis(t *testing.T) {
 	t.Parallel()
-	client := redisForTest(t)
-	lockerContract(t, func(t *testing.T) (RefreshLocker, RefreshLocker) {
-		return NewRedisRefreshLocker(client), NewRedisRefreshLocker(client)
+	client := redisClient(t)
+	lockerContract(t, func(t *testing.T) (locker, locker) {
+		return NewRedis(client, "test:", 15*time.Second), NewRedis(client, "test:", 15*time.Second)
 	})
 
 	// A replica that dies holding the lock holds it for its TTL only, and when it comes back to
 	// life late its unlock must not free the lock someone else holds by then.
 	t.Run("a dead holder's lock expires; its late unlock frees nothing", func(t *testing.T) {
-		dying, next, third := NewRedisRefreshLocker(client), NewRedisRefreshLocker(client), NewRedisRefreshLocker(client)
-		dying.ttl = 200 * time.Millisecond
+		dying, next, third := NewRedis(client, "test:", 200*time.Millisecond), NewRedis(client, "test:", 15*time.Second), NewRedis(client, "test:", 15*time.Second)
 		lateUnlock, err := dying.Lock(t.Context(), "session-d")
 		if err != nil {
 			t.Fatal(err)
@@ -132,4 +140,16 @@ func TestRedisRefreshLocker(t *testing.T) {
 			t.Error("the dead holder's late unlock freed the lock another replica holds")
 		}
 	})
+}
+
+func redisClient(t *testing.T) *redis.Client {
+	srv := redistest.Start(t)
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DisableIdentity = true
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
 }
