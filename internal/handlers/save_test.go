@@ -66,7 +66,9 @@ func TestSaveOutcomes(t *testing.T) {
 			},
 			notice: []string{"may or may not have stored"}, outcome: "unknown"},
 		{name: "unreadable answer to the PUT", changes: []string{"telephone", "+33 1 23 45 67 89"}, status: 502, puts: 1,
-			setup:  func(tb *testbed) { tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindBadResponse, Status: 200}} },
+			setup: func(tb *testbed) {
+				tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindBadResponse, Status: 200}}
+			},
 			notice: []string{"may or may not have stored"}, outcome: "unknown"},
 		{name: "Partner Center down at the check", changes: []string{"telephone", "+33 1 23 45 67 89"}, status: 503,
 			setup:  func(tb *testbed) { tb.pc.getErrs = []error{pcErr(pcclient.KindUnavailable, 503, "")} },
