@@ -79,7 +79,10 @@ func (s *submissions) begin(ctx context.Context, key string) (claimed *submissio
 func (s *submissions) finish(key string, sub *submission, res saveResult) {
 	s.mu.Lock()
 	if res.outcome == outcomeSaved {
-		sub.saved, sub.expiry = &res, time.Now().Add(submissionMemory)
+		// Only what a repeat is answered with: the values before and after, and the ids.
+		kept := saveResult{outcome: res.outcome, current: res.current, stored: res.stored,
+			correlationID: res.correlationID, requestID: res.requestID}
+		sub.saved, sub.expiry = &kept, time.Now().Add(submissionMemory)
 		s.saved = append(s.saved, key)
 	} else {
 		delete(s.m, key)
