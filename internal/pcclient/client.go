@@ -5,6 +5,7 @@ package pcclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -388,8 +389,17 @@ func contextKind(err error) Kind {
 	return KindUnknown
 }
 
-// logAttempt records one attempt. It never sees the request headers, so the token cannot leak.
+// logAttempt records one attempt: a failed one at warn, a successful one at debug (every save
+// also has its audit record, and every request its log line). It never sees the request
+// headers, so the token cannot leak.
 func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids callIDs, resp *http.Response, err error, d time.Duration) {
+	level := slog.LevelDebug
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if !c.log.Enabled(ctx, level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("op", op),
 		slog.String("method", method),
@@ -403,8 +413,8 @@ func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids c
 		status, code, corr, reqID = pe.Status, pe.Code, pe.CorrelationID, pe.RequestID
 	} else if resp != nil {
 		status = resp.StatusCode
-		corr = firstNonEmpty(resp.Header.Get("MS-CorrelationId"), corr)
-		reqID = firstNonEmpty(resp.Header.Get("MS-RequestId"), reqID)
+		corr = cmp.Or(resp.Header.Get("MS-CorrelationId"), corr)
+		reqID = cmp.Or(resp.Header.Get("MS-RequestId"), reqID)
 	}
 	attrs = append(attrs,
 		slog.Int("status", status),
@@ -418,9 +428,7 @@ func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids c
 		}
 	}
 	attrs = append(attrs, slog.Duration("duration", d))
-	level := slog.LevelInfo
 	if err != nil {
-		level = slog.LevelWarn
 		if pe != nil {
 			attrs = append(attrs, slog.String("kind", pe.Kind.String()))
 		}
@@ -430,13 +438,6 @@ func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids c
 }
 
 func isSuccess(status int) bool { return status >= 200 && status <= 299 }
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // validHeaderValue rejects what would make the transport refuse the request on every attempt
 // (or split a header): only printable ASCII is allowed.

@@ -2,6 +2,7 @@ package pcclient
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,8 @@ func decodeResponse(op string, status int, h http.Header, body []byte, maxBytes 
 	e := &Error{
 		Op:            op,
 		Status:        status,
-		CorrelationID: firstNonEmpty(strings.TrimSpace(h.Get("MS-CorrelationId")), sent.correlation),
-		RequestID:     firstNonEmpty(strings.TrimSpace(h.Get("MS-RequestId")), sent.request),
+		CorrelationID: cmp.Or(strings.TrimSpace(h.Get("MS-CorrelationId")), sent.correlation),
+		RequestID:     cmp.Or(strings.TrimSpace(h.Get("MS-RequestId")), sent.request),
 	}
 	oversize := int64(len(body)) > maxBytes
 	if isSuccess(status) {
@@ -60,7 +61,7 @@ func decodeResponse(op string, status int, h http.Header, body []byte, maxBytes 
 	if e.Description == "" {
 		e.Description = message
 	}
-	e.RetryAfter, e.retryAfterSet = parseRetryAfter(h.Get("Retry-After"), firstNonEmpty(message, e.Description), time.Now())
+	e.RetryAfter, e.retryAfterSet = parseRetryAfter(h.Get("Retry-After"), cmp.Or(message, e.Description), time.Now())
 	e.Kind = classify(status, e.Code)
 	return Profile{}, e
 }
