@@ -1,100 +1,66 @@
+//go:build !nodev
+
 package main
 
 import (
-	"context"
-	"crypto"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 
 	"pcsupport/internal/config"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
 )
 
-// devStandIns are the development sign-in provider and the Partner Center emulator, each on its
-// own loopback port, as separate services would be. They exist only with --dev.
+// devStandInsBuilt says this build carries the development stand-ins (dev_nodev.go: it does not).
+const devStandInsBuilt = true
+
+// devStandIns are the development sign-in provider and the Partner Center emulator
+// (internal/devstack), each on its own loopback port. They exist only with --dev. The short
+// names are those the app's tests reach them by (app.dev.emu, app.dev.idpURL).
 type devStandIns struct {
+	*devstack.Stack
 	idp            *devidp.Provider
 	emu            *pcemu.Emulator
 	idpURL, emuURL string
-	servers        []*http.Server
 }
 
 const devClientID = "pcsupport-dev"
 
-// startDevStandIns starts the stand-ins and points cfg at them. Secrets and keys are made here,
-// at run time; nothing of the kind is in the repository.
+// startDevStandIns starts the stand-ins and points cfg at them. Their secrets and keys, and the
+// session keys, are made here at run time; nothing of the kind is in the repository.
 func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error) {
 	if !cfg.Dev {
 		return nil, errors.New("the development stand-ins run only with --dev")
 	}
-	d := &devStandIns{}
-	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("dev sign-in provider: %w", err)
-	}
-	d.idpURL = "http://" + idpLn.Addr().String()
-	secret := rand.Text()
-	d.idp, err = devidp.New(devidp.Options{
-		Issuer:              d.idpURL,
-		Clients:             []devidp.Client{{ID: devClientID, Secret: secret, RedirectURIs: []string{cfg.RedirectURL()}}},
+	s, err := devstack.Start(devstack.Options{
+		Clients:             []devstack.Client{{ID: devClientID, RedirectURIs: []string{cfg.RedirectURL()}}},
 		AccessTokenLifetime: cfg.DevTokenLifetime,
+		Logger:              log,
 	})
 	if err != nil {
-		idpLn.Close()
-		return nil, fmt.Errorf("dev sign-in provider: %w", err)
+		return nil, err
 	}
-	d.serve(idpLn, d.idp, log)
-
-	var keys []crypto.PublicKey
-	for _, k := range d.idp.KeySet().Keys {
-		keys = append(keys, k.Key)
-	}
-	d.emu = pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: keys}, Issuers: []string{d.idpURL},
-		Logger: log.With("component", "pcemu")})
-	for _, p := range devidp.Personas() {
-		d.emu.AssignRole(p.TenantID, p.ObjectID, p.Role)
-	}
-	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		d.close()
-		return nil, fmt.Errorf("Partner Center emulator: %w", err)
-	}
-	d.emuURL = "http://" + emuLn.Addr().String()
-	d.serve(emuLn, d.emu, log)
-
-	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = d.idpURL, devClientID, secret
-	cfg.PartnerCenterURL = d.emuURL
+	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = s.ProviderURL, devClientID, s.Secret(devClientID)
+	cfg.PartnerCenterURL = s.EmulatorURL
 	cfg.SessionKeys = [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
-	return d, nil
+	return &devStandIns{Stack: s, idp: s.Provider, emu: s.Emulator, idpURL: s.ProviderURL, emuURL: s.EmulatorURL}, nil
 }
 
-func (d *devStandIns) serve(ln net.Listener, h http.Handler, log *slog.Logger) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	d.servers = append(d.servers, srv)
-	go func() { _ = srv.Serve(ln) }()
-}
-
-func (d *devStandIns) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, s := range d.servers {
-		_ = s.Shutdown(ctx)
-	}
-}
+func (d *devStandIns) close() { d.Close() }
 
 // toolsURL is the emulator's fault injection page, linked from the app's dev banner.
 func (d *devStandIns) toolsURL() string {
 	if d == nil {
 		return ""
 	}
-	return d.emuURL + "/_emulator/"
+	return d.FaultsURL()
+}
+
+func (d *devStandIns) announce(w io.Writer) {
+	fmt.Fprintf(w, "Development mode: sign-in provider %s, Partner Center emulator %s (faults: %s)\n", d.idpURL, d.emuURL, d.FaultsURL())
 }
