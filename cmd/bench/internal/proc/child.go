@@ -21,11 +21,11 @@ type Child struct {
 	stop    sync.Once
 }
 
-// Spec says how to start a child. Only Env reaches its environment.
+// Spec says how to start a child.
 type Spec struct {
 	Path     string
 	Args     []string
-	Env      []string
+	Env      []string  // the child's whole environment; nil passes on this process's
 	Stdin    io.Reader // e.g. a secret that must stay out of argv and the environment
 	Log      io.Writer // also gets everything the child writes, when set
 	TailSize int       // bytes of output kept for error messages; default 16 KiB
