@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"runtime"
@@ -21,8 +22,8 @@ type report struct {
 	runs       []*runResult
 }
 
-// figuresOf is the median over the runs of a scenario's figures.
-func (r *report) figuresOf(op string, latency time.Duration, conc int) (figures, bool) {
+// figuresOf is a scenario's figures in every run.
+func (r *report) figuresOf(op string, latency time.Duration, conc int) []figures {
 	var fs []figures
 	for _, run := range r.runs {
 		for _, sc := range run.scenarios {
@@ -31,7 +32,18 @@ func (r *report) figuresOf(op string, latency time.Duration, conc int) (figures,
 			}
 		}
 	}
-	return medianFigures(fs), len(fs) > 0
+	return fs
+}
+
+// medianRun is the figures of the run whose key is the median of the runs' (the lower of the
+// two middle ones for an even count), so that a target's value and its parts come from one run.
+func (r *report) medianRun(op string, latency time.Duration, conc int, key func(figures) float64) (figures, bool) {
+	fs := r.figuresOf(op, latency, conc)
+	if len(fs) == 0 {
+		return figures{}, false
+	}
+	slices.SortFunc(fs, func(a, b figures) int { return cmp.Compare(key(a), key(b)) })
+	return fs[(len(fs)-1)/2], true
 }
 
 func (r *report) allStarts() []time.Duration {
@@ -179,16 +191,21 @@ func (r *report) writeTargets(b *strings.Builder) {
 // figures beside it.
 func (r *report) writeHeadline(b *strings.Builder) {
 	fmt.Fprintf(b, "### CPU per request: the app's process against the bare proxy's%s\n\n", r.medianNote())
-	b.WriteString("CPU time is read in clock ticks of 10 ms: \"±\" is one tick over the requests served, the resolution of a row.\n\n")
+	b.WriteString("CPU time is read in clock ticks of 10 ms: \"±\" is one tick over the requests served, the resolution of a row.")
+	if len(r.runs) > 1 {
+		b.WriteString(" Each column is its own median over the runs.")
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| operation | upstream | sessions | proxy CPU | app CPU | app − proxy | ± | app allocations | proxy /s | app /s | app ÷ proxy | added p50 | added p99 |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, op := range r.opts.operations() {
 		for _, lat := range []time.Duration{0, r.opts.latency} {
 			for _, n := range r.opts.levels {
-				f, ok := r.figuresOf(op, lat, n)
-				if !ok {
+				fs := r.figuresOf(op, lat, n)
+				if len(fs) == 0 {
 					continue
 				}
+				f := medianFigures(fs)
 				fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %s | %s |\n", op, latencyText(lat), n,
 					us0(f.proxyCPU), us0(f.appCPU), signedUS(f.addedCPU), us0(f.cpuResolution), f.appAllocs, f.proxyRate, f.appRate, f.ratio,
 					signedMS(f.addedP50), signedMS(f.addedP99))
