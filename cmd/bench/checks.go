@@ -172,8 +172,9 @@ func (r *report) processChecks() []check {
 	if rss > 0 {
 		m := r.runs[0].mem
 		cs = append(cs, check{fmt.Sprintf("resident memory ≤ %s after the full run", mb(targetRSSBytes)),
-			fmt.Sprintf("%s right after the run%s (first run: %s anonymous, %s file-backed; peak %s; %s after %s idle)%s", mb(rss), r.medianNote(),
-				mb(m.Anon), mb(m.File), mb(m.Peak), mb(r.runs[0].memIdle.RSS), r.opts.idle, missedBy(rss, targetRSSBytes, mb)),
+			fmt.Sprintf("%s right after the run%s (%s%s anonymous, %s file-backed; peak %s; %s after %s idle)%s", mb(rss), r.medianNote(),
+				strings.ToLower(runPrefix(0, len(r.runs))), mb(m.Anon), mb(m.File), mb(m.Peak), mb(r.runs[0].memIdle.RSS), r.opts.idle,
+				missedBy(rss, targetRSSBytes, mb)),
 			rss <= targetRSSBytes})
 	}
 	if starts := r.allStarts(); len(starts) > 0 {
