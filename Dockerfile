@@ -8,7 +8,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # scripts/build-binary runs this very command (a test in cmd/web keeps the two identical).
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/web ./cmd/web
+# -tags nodev leaves the development stand-ins (emulator, dev sign-in provider) and the
+# profiling listener out of the binary: `web --dev` is refused.
+RUN CGO_ENABLED=0 go build -trimpath -tags nodev -ldflags="-s -w" -o bin/web ./cmd/web
 # The data directory, owned by the image's non-root user (65532), so that a fresh volume is writable.
 RUN mkdir -p /rootfs/data
 

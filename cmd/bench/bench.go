@@ -6,243 +6,170 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
 
+	"pcsupport/cmd/bench/internal/floor"
+	"pcsupport/cmd/bench/internal/gobench"
+	"pcsupport/cmd/bench/internal/pageweight"
+	"pcsupport/cmd/bench/internal/proc"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
 )
 
-// bench is one run: it starts everything, measures, and fills a report.
+// bench is one full run: it starts everything, measures, and fills a runResult.
 type bench struct {
-	opts options
-	log  io.Writer
+	opts    options
+	env     *environment
+	log     io.Writer
+	first   bool // the first of the runs (profiles are taken in it)
+	selfPID int
 
-	stand *standIns
+	stack *devstack.Stack
 	app   *appProcess
-	proxy *proxyProcess
+	proxy *floor.Proxy
 
 	shared []*session // admins of the one dev tenant
 	own    []*session // admins with a partner tenant each
 }
 
-// Operations measured side by side.
-const (
-	opView    = "page view"
-	opSave    = "save, shared tenant"
-	opSaveOwn = "save, tenant per session"
-)
-
-// scenario is one row of the results: an operation at a concurrency and an upstream latency,
-// through the bare proxy and through the app.
-type scenario struct {
-	op      string
-	latency time.Duration
-	conc    int
-	proxy   runStats
-	app     runStats
+// runResult is everything one run measured.
+type runResult struct {
+	started               time.Time
+	loadBefore, loadAfter string
+	starts                []time.Duration
+	weight                pageweight.Weight
+	scenarios             []scenario
+	loadDuration          time.Duration
+	cpu                   cpuSample
+	mem, memIdle          proc.Memory // right after the load, and after opts.idle without requests
+	signIns               int
+	refresh               *refreshResult
+	render                []gobench.Line
+	renderCmd             string
+	profile               *profileResult
+	broken                []string
 }
 
-// runStats is one side of a scenario with what the stand-ins counted meanwhile.
-type runStats struct {
-	loadResult
-	upstream      pcemu.Stats
-	upstreamConns int64 // connections this side opened to the emulator
-	cpuTicks      int64 // CPU time of this side's process (the app or the bare proxy)
-	refreshes     int   // token refreshes made by this side
-	rssAfter      int64 // the app's resident memory right after the run
-}
+func (b *bench) logf(format string, a ...any) { fmt.Fprintf(b.log, "bench: "+format+"\n", a...) }
 
-// cpuPerRequest is the CPU time the process under test spent per request.
-func (r runStats) cpuPerRequest() time.Duration {
-	if r.requests == 0 {
-		return 0
-	}
-	return time.Duration(r.cpuTicks) * (time.Second / ticksPerSecond) / time.Duration(r.requests)
-}
-
-func (b *bench) logf(format string, a ...any) {
-	fmt.Fprintf(b.log, "bench: "+format+"\n", a...)
-}
-
-func (b *bench) run(ctx context.Context) (*report, error) {
-	o := b.opts
-	rep := &report{opts: o, started: time.Now(), machine: describeMachine(), loadBefore: loadAverage()}
-
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	root, err := moduleRoot(goBin)
-	if err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp("", "pcsupport-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-
-	b.logf("building cmd/web as the Dockerfile does")
-	bin := filepath.Join(tmp, "web")
-	if err := buildApp(goBin, root, bin); err != nil {
-		return nil, err
-	}
-	if fi, err := os.Stat(bin); err == nil {
-		rep.binarySize = fi.Size()
-	}
-
-	maxLevel := 0
-	for _, n := range o.levels {
-		maxLevel = max(maxLevel, n)
-	}
-	personas := devidp.Personas()
-	if slices.Contains(b.operations(), opSaveOwn) {
-		personas = ownTenantPersonas(maxLevel)
-	}
+func (b *bench) run(ctx context.Context) (*runResult, error) {
+	r := &runResult{started: time.Now(), loadBefore: proc.LoadAverage()}
+	b.selfPID = os.Getpid()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	b.stand, err = startStandIns(fmt.Sprintf("http://127.0.0.1:%d/auth/callback", port), o.tokenLifetime, personas)
-	if err != nil {
+	if b.stack, err = startStandIns(callbackURL(port), b.opts.tokenLifetime, b.personas()); err != nil {
 		return nil, err
 	}
-	defer b.stand.close()
-
-	b.logf("timing %d starts", o.starts)
-	for i := range o.starts {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		proc, d, err := startAppProcess(bin, appArgs(b.stand, p, filepath.Join(tmp, fmt.Sprintf("start%d", i))), p, o.appEnv, "")
-		if err != nil {
-			return nil, err
-		}
-		proc.stop()
-		rep.starts = append(rep.starts, d)
-	}
-	b.app, _, err = startAppProcess(bin, appArgs(b.stand, port, filepath.Join(tmp, "data")), port, o.appEnv, o.appLog)
-	if err != nil {
+	defer b.stack.Close()
+	if r.starts, err = b.timeStarts(); err != nil {
 		return nil, err
 	}
-	defer b.app.stop()
-
-	tok, tokenURL, err := proxyOAuthToken(ctx, b.stand)
-	if err != nil {
+	if err := b.startTargets(ctx, port); err != nil {
 		return nil, err
 	}
-	b.proxy, err = startProxyProcess(proxyToken{Upstream: b.stand.emuURL, TokenURL: tokenURL, ClientID: proxyClientID,
-		ClientSecret: b.stand.proxySecret, Token: tok})
-	if err != nil {
-		return nil, err
+	defer b.stopTargets()
+	if err := b.signInAll(ctx); err != nil {
+		return nil, fmt.Errorf("%w\napp log:\n%s", err, b.app.Logs)
 	}
-	defer b.proxy.stop()
-
-	if err := b.signInAll(ctx, maxLevel); err != nil {
-		return nil, fmt.Errorf("%w\napp log:\n%s", err, b.app.logs)
-	}
-	rep.signIns = b.stand.idp.Stats().SignIns
-
-	b.logf("page weight")
-	ws, err := signIn(ctx, -1, b.app.url, "admin", newTransport(1))
-	if err != nil {
-		return nil, err
-	}
-	if rep.weight, err = measurePageWeight(ctx, ws); err != nil {
+	r.signIns = b.stack.Provider.Stats().SignIns
+	if r.weight, err = b.pageWeight(ctx); err != nil {
 		return nil, fmt.Errorf("page weight: %w", err)
 	}
-
-	cpuStart := b.cpuTimes()
-	loadStart := time.Now()
-	for _, op := range b.operations() {
-		for _, lat := range []time.Duration{0, o.latency} {
-			if lat > 0 {
-				b.stand.emu.InjectFaults(pcemu.Fault{Count: 1 << 30, Delay: lat}) // Status 0: only a delay
-			}
-			for _, n := range o.levels {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				sc := scenario{op: op, latency: lat, conc: n}
-				sc.proxy = b.measure(ctx, sc, false)
-				sc.app = b.measure(ctx, sc, true)
-				rep.scenarios = append(rep.scenarios, sc)
-				b.logf("%-26s %3d sessions, upstream +%-5s proxy: %s", op, n, lat, sc.proxy)
-				b.logf("%-26s %3d sessions, upstream +%-5s app:   %s", op, n, lat, sc.app)
-				for _, m := range append(sc.proxy.errorMsgs, sc.app.errorMsgs...) {
-					b.logf("  error: %s", m)
-				}
-			}
-			b.stand.emu.ClearFaults()
+	if err := b.loadPhases(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := b.readMemory(ctx, r); err != nil {
+		return nil, err
+	}
+	if b.env.profiling && b.first {
+		if r.profile, err = b.profilePhase(ctx); err != nil {
+			r.broken = append(r.broken, "profiles: "+err.Error())
 		}
 	}
-	rep.loadDuration = time.Since(loadStart)
-	rep.cpu = b.cpuTimes().since(cpuStart)
-	rep.loadAfter = loadAverage()
+	b.stopTargets()
+	return r, b.afterLoad(ctx, r)
+}
 
-	rep.mem, err = memory(b.app.pid())
-	if err != nil {
-		rep.broken = append(rep.broken, "read the app's memory: "+err.Error())
-	}
-	// The Go runtime returns freed memory to the system over time: what an idle app keeps.
-	select {
-	case <-time.After(o.idle):
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	rep.memIdle, _ = memory(b.app.pid())
-	b.app.stop()
-	b.proxy.stop()
+func callbackURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/auth/callback", port) }
 
-	if o.refresh {
-		rr, err := b.refreshPhase(ctx, bin, tmp)
+func (b *bench) personas() []devidp.Persona {
+	if b.opts.ops["save-own"] {
+		return ownTenantPersonas(slices.Max(b.opts.levels))
+	}
+	return devidp.Personas()
+}
+
+// timeStarts times starts of the app, each from the process's start to healthz's first 200.
+func (b *bench) timeStarts() ([]time.Duration, error) {
+	b.logf("timing %d starts", b.opts.starts)
+	var starts []time.Duration
+	for i := range b.opts.starts {
+		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		rep.refresh = &rr
-		if rr.errors > 0 {
-			rep.broken = append(rep.broken, fmt.Sprintf("token refresh check: %d errors (first: %s)", rr.errors, rr.errorMsgs[0]))
-		}
-	}
-
-	if o.render {
-		b.logf("form render benchmark (go test -bench)")
-		rep.render, rep.renderCmd, err = renderBenchmarks(goBin, root, o.short)
+		app, d, err := startApp(b.env.appBin, b.stack, appConfig{port: port, dataDir: b.scratch(fmt.Sprintf("start%d", i))}, b.opts.appEnv)
 		if err != nil {
-			rep.broken = append(rep.broken, "render benchmark: "+err.Error())
+			return nil, err
 		}
+		app.stop()
+		starts = append(starts, d)
 	}
-	for _, sc := range rep.scenarios {
-		if sc.proxy.errors > 0 || sc.app.errors > 0 {
-			rep.broken = append(rep.broken, fmt.Sprintf("%s, %d sessions, +%s: %d errors through the proxy, %d through the app (first: %v)",
-				sc.op, sc.conc, sc.latency, sc.proxy.errors, sc.app.errors, append(sc.proxy.errorMsgs, sc.app.errorMsgs...)[0]))
-		}
-	}
-	return rep, nil
+	return starts, nil
 }
 
-// operations are those asked for, in the order of the report.
-func (b *bench) operations() []string {
-	var ops []string
-	for _, op := range []struct{ flag, name string }{{"view", opView}, {"save", opSave}, {"save-own", opSaveOwn}} {
-		if b.opts.ops[op.flag] {
-			ops = append(ops, op.name)
-		}
+// scratch is a new directory under the run's temporary one.
+func (b *bench) scratch(name string) string {
+	dir, err := os.MkdirTemp(b.env.tmp, name+"-")
+	if err != nil {
+		return filepath.Join(b.env.tmp, name)
 	}
-	return ops
+	return dir
 }
 
-// signInAll signs in every session through the dev provider, a few at a time.
-func (b *bench) signInAll(ctx context.Context, n int) error {
+// startTargets starts the app to measure on port, and the bare proxy with a token of its own.
+func (b *bench) startTargets(ctx context.Context, port int) error {
+	c := appConfig{port: port, dataDir: b.scratch("data"), logFile: b.opts.appLog}
+	if b.env.profiling {
+		var err error
+		if c.debugPort, err = freePort(); err != nil {
+			return err
+		}
+	}
+	var err error
+	if b.app, _, err = startApp(b.env.appBin, b.stack, c, b.opts.appEnv); err != nil {
+		return err
+	}
+	cfg, err := floor.SignIn(ctx, proxyRegistration(b.stack), "admin", b.stack.EmulatorURL)
+	if err != nil {
+		return err
+	}
+	b.proxy, err = floor.Start(cfg)
+	return err
+}
+
+func (b *bench) stopTargets() {
+	if b.app != nil {
+		b.app.stop()
+	}
+	if b.proxy != nil {
+		b.proxy.Stop(5 * time.Second)
+	}
+}
+
+// signInAll signs in the sessions of the load through the dev provider, a few at a time: as
+// many as the most sessions asked, on the dev tenant, and as many with a tenant each.
+func (b *bench) signInAll(ctx context.Context) error {
+	n := slices.Max(b.opts.levels)
 	tr := newTransport(n * 2)
 	b.shared = make([]*session, n)
-	if slices.Contains(b.operations(), opSaveOwn) {
+	if b.opts.ops["save-own"] {
 		b.own = make([]*session, n)
 	}
 	b.logf("signing in %d sessions through the dev provider", len(b.shared)+len(b.own))
@@ -255,7 +182,7 @@ func (b *bench) signInAll(ctx context.Context, n int) error {
 	for i := range n {
 		jobs = append(jobs, job{&b.shared[i], i, "admin"})
 		if b.own != nil {
-			jobs = append(jobs, job{&b.own[i], n + i, fmt.Sprintf("own%03d", i)})
+			jobs = append(jobs, job{&b.own[i], n + i, ownPersona(i)})
 		}
 	}
 	return forEach(jobs, 8, func(j job) (err error) {
@@ -264,79 +191,91 @@ func (b *bench) signInAll(ctx context.Context, n int) error {
 	})
 }
 
-// measure runs one side of a scenario and reads the counters around it.
-func (b *bench) measure(ctx context.Context, sc scenario, app bool) runStats {
-	o := b.opts
-	spec := loadSpec{conc: sc.conc, warmup: o.warmup, measure: o.measure, maxRequests: o.maxRequests, drain: 60 * time.Second}
-	if sc.op != opView {
-		spec.measure = o.saveMeasure
+func (b *bench) pageWeight(ctx context.Context) (pageweight.Weight, error) {
+	b.logf("page weight")
+	s, err := signIn(ctx, -1, b.app.url, "admin", newTransport(1))
+	if err != nil {
+		return pageweight.Weight{}, err
 	}
-	var do func(ctx context.Context, w int) (saveOutcome, error)
-	if app {
-		sessions := b.shared
-		if sc.op == opSaveOwn {
-			sessions = b.own
-		}
-		do = func(ctx context.Context, w int) (saveOutcome, error) {
-			s := sessions[w]
-			defer func() { s.lastUsed = time.Now() }()
-			if sc.op == opView {
-				return outcomeSaved, s.viewApp(ctx)
-			}
-			return s.saveApp(ctx)
-		}
-	} else {
-		tr := newTransport(sc.conc)
-		defer tr.CloseIdleConnections()
-		clients := make([]*bareClient, sc.conc)
-		for i := range clients {
-			clients[i] = &bareClient{client: newHTTPClient(tr), url: b.proxy.url + "/v1/profiles/support", nextTel: 50000 + i*100000}
-		}
-		do = func(ctx context.Context, w int) (saveOutcome, error) {
-			if sc.op == opView {
-				_, err := clients[w].get(ctx)
-				return outcomeSaved, err
-			}
-			return outcomeSaved, clients[w].save(ctx)
-		}
-	}
-
-	if app && sc.op != opView {
-		// Each person opens the page before saving: the forms then hold what Partner Center has
-		// now (the proxy's run changed it), so a save conflicts only with another session's.
-		if err := b.reloadAll(ctx, sc); err != nil {
-			return runStats{loadResult: loadResult{errors: 1, errorMsgs: []string{err.Error()}}}
-		}
-	}
-	pid := b.proxy.cmd.Process.Pid
-	if app {
-		pid = b.app.pid()
-	}
-	before := b.counters(pid)
-	res := runLoad(ctx, spec, do)
-	after := b.counters(pid)
-	rs := runStats{loadResult: res, upstreamConns: after.conns - before.conns, cpuTicks: after.cpuTicks - before.cpuTicks}
-	if app {
-		m, _ := memory(pid)
-		rs.rssAfter = m.rss
-	}
-	rs.upstream = pcemu.Stats{Gets: after.upstream.Gets - before.upstream.Gets, Puts: after.upstream.Puts - before.upstream.Puts,
-		Refused: after.upstream.Refused - before.upstream.Refused}
-	proxyRefreshes := after.proxyRefr - before.proxyRefr
-	if app {
-		rs.refreshes = after.idp.Refreshes - before.idp.Refreshes - proxyRefreshes
-	} else {
-		rs.refreshes = proxyRefreshes
-	}
-	return rs
+	return pageweight.Measure(ctx, s.client.Jar, b.app.url)
 }
 
-func (b *bench) reloadAll(ctx context.Context, sc scenario) error {
-	sessions := b.shared
-	if sc.op == opSaveOwn {
-		sessions = b.own
+// loadPhases measures every operation at every session count, with an instant upstream and
+// then with the injected latency (a fault with status 0 only delays, every GET and PUT).
+func (b *bench) loadPhases(ctx context.Context, r *runResult) error {
+	cpuStart, start := b.cpuTimes(), time.Now()
+	for _, op := range b.opts.operations() {
+		for _, lat := range []time.Duration{0, b.opts.latency} {
+			if lat > 0 {
+				b.stack.Emulator.InjectFaults(pcemu.Fault{Count: 1 << 30, Delay: lat})
+			}
+			for _, n := range b.opts.levels {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.scenarios = append(r.scenarios, b.scenario(ctx, op, lat, n))
+			}
+			b.stack.Emulator.ClearFaults()
+		}
 	}
-	return forEach(sessions[:sc.conc], 8, func(s *session) error { return s.reload(ctx) })
+	r.loadDuration, r.cpu, r.loadAfter = time.Since(start), b.cpuTimes().since(cpuStart), proc.LoadAverage()
+	return nil
+}
+
+func (b *bench) scenario(ctx context.Context, op string, lat time.Duration, n int) scenario {
+	sc := scenario{op: op, latency: lat, conc: n}
+	sc.proxy = b.measure(ctx, sc, false)
+	sc.app = b.measure(ctx, sc, true)
+	b.logf("%s proxy: %s, CPU %s per request", sc, sc.proxy.Result, us0(sc.proxy.cpuPerRequest()))
+	b.logf("%s app:   %s, CPU %s per request, %.0f allocations", sc, sc.app.Result, us0(sc.app.cpuPerRequest()), sc.app.allocsPerRequest())
+	for _, m := range append(sc.proxy.ErrorMsgs, sc.app.ErrorMsgs...) {
+		b.logf("  error: %s", m)
+	}
+	return sc
+}
+
+// readMemory reads the app's memory right after the load and again after it idled: the Go
+// runtime returns freed memory to the system over time.
+func (b *bench) readMemory(ctx context.Context, r *runResult) error {
+	var err error
+	if r.mem, err = proc.ReadMemory(b.app.PID()); err != nil {
+		r.broken = append(r.broken, "read the app's memory: "+err.Error())
+	}
+	select {
+	case <-time.After(b.opts.idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r.memIdle, _ = proc.ReadMemory(b.app.PID())
+	return nil
+}
+
+// afterLoad checks token refreshes and runs the render benchmark.
+func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
+	if b.opts.refresh {
+		rr, err := b.refreshPhase(ctx)
+		if err != nil {
+			return err
+		}
+		r.refresh = &rr
+	}
+	if b.opts.render {
+		b.logf("form render benchmark (go test -bench)")
+		var err error
+		if r.render, r.renderCmd, err = gobench.Run(b.env.goBin, b.env.root, renderArgs(b.opts.short)); err != nil {
+			r.broken = append(r.broken, "render benchmark: "+err.Error())
+		}
+	}
+	return nil
+}
+
+// renderArgs run the views' render benchmarks: five counts and the median of each (short: one).
+func renderArgs(short bool) []string {
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkRender", "-benchmem", "-count", "5"}
+	if short {
+		args = []string{"test", "-run", "^$", "-bench", "^BenchmarkRender", "-benchmem", "-count", "1", "-benchtime", "2000x"}
+	}
+	return append(args, "./internal/views")
 }
 
 // forEach calls f for every item, limit at a time, and returns the first error.
@@ -360,30 +299,4 @@ func forEach[T any](items []T, limit int, f func(T) error) error {
 	}
 	wg.Wait()
 	return first
-}
-
-func (b *bench) counters(pid int) counters {
-	c := counters{upstream: b.stand.emu.Stats(), conns: b.stand.emuConns.n.Load(), idp: b.stand.idp.Stats(), cpuTicks: processTicks(pid)}
-	c.proxyRefr, _ = b.proxy.refreshes()
-	return c
-}
-
-// effectiveTokenLife is how long the app uses an access token before it renews it: two minutes
-// before expiry, or after three quarters of its life for short-lived tokens (internal/auth).
-func effectiveTokenLife(life time.Duration) time.Duration {
-	return life - min(2*time.Minute, life/4)
-}
-
-// cpuSample is CPU time in clock ticks: the whole machine busy, and each of our processes.
-type cpuSample struct {
-	busy, self, app, proxy int64
-}
-
-func (b *bench) cpuTimes() cpuSample {
-	return cpuSample{busy: machineBusyTicks(), self: processTicks(os.Getpid()), app: processTicks(b.app.pid()),
-		proxy: processTicks(b.proxy.cmd.Process.Pid)}
-}
-
-func (c cpuSample) since(start cpuSample) cpuSample {
-	return cpuSample{busy: c.busy - start.busy, self: c.self - start.self, app: c.app - start.app, proxy: c.proxy - start.proxy}
 }

@@ -1,43 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"sync/atomic"
+	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"pcsupport/cmd/bench/internal/load"
 )
-
-func TestPercentile(t *testing.T) {
-	var ds []time.Duration
-	for i := 1; i <= 100; i++ {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
-	}
-	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond, 1: time.Millisecond} {
-		if got := percentile(ds, p); got != want {
-			t.Errorf("p%v = %s, want %s", p, got, want)
-		}
-	}
-	if got := percentile(nil, 99); got != 0 {
-		t.Errorf("p99 of nothing = %s", got)
-	}
-}
-
-func TestFormInputs(t *testing.T) {
-	page := []byte(`<form method="post" action="/auth/signout"><input type="hidden" name="_csrf" value="tok"></form>
-<div id="profile"><form hx-post="/save"><input id="email" name="email" type="email" value="a@b.example"/>
-<input name="telephone" value="+1 425 555 0100" type="tel"><input name="website" value="www.b.example">
-<input type="hidden" name="_csrf" value="tok"/><input type="hidden" name="loaded" value="WyJ4Il0"/>
-<input type="hidden" name="submission" value="0f8b6c4e-2a1d-4e7f-9b3c-5d6e7f8a9b0c"/></form></div>`)
-	v := formInputs(page)
-	want := map[string]string{"email": "a@b.example", "telephone": "+1 425 555 0100", "website": "www.b.example",
-		"_csrf": "tok", "loaded": "WyJ4Il0", "submission": "0f8b6c4e-2a1d-4e7f-9b3c-5d6e7f8a9b0c"}
-	for k, w := range want {
-		if got := v.Get(k); got != w {
-			t.Errorf("%s = %q, want %q", k, got, w)
-		}
-	}
-}
 
 // The numbers the bench types must pass the app's and the emulator's validation: 4 to 15 digits,
 // at most 32 characters, and each one different from the last.
@@ -58,47 +28,72 @@ func TestTelephoneIsValidAndChanges(t *testing.T) {
 	}
 }
 
-func TestImmutable(t *testing.T) {
-	for cc, want := range map[string]bool{
-		"public, max-age=31536000, immutable": true,
-		"max-age=31536000":                    false,
-		"public, max-age=3600, immutable":     false,
-		"no-store":                            false,
+// The bench measures the binary that ships: it builds with scripts/build-binary's command.
+func TestBuildsAsTheScript(t *testing.T) {
+	script, err := os.ReadFile("../../scripts/build-binary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := buildLine(productionTags) + " -o bin/web ./cmd/web"
+	if !strings.Contains(string(script), "\n"+want+"\n") {
+		t.Errorf("scripts/build-binary does not run %q:\n%s", want, script)
+	}
+}
+
+func TestMedianAndNearestLevel(t *testing.T) {
+	if got := median([]time.Duration{3, 1, 2}); got != 2 {
+		t.Errorf("median of 3,1,2 = %d", got)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of 4,1,3,2 = %v", got)
+	}
+	for _, c := range []struct {
+		levels    []int
+		want, got int
+	}{
+		{[]int{1, 50, 200}, 50, 50}, {[]int{1, 4, 16}, 50, 16}, {[]int{1, 4, 16}, 1, 1}, {[]int{40, 60}, 50, 40},
 	} {
-		if got := immutable(cc); got != want {
-			t.Errorf("immutable(%q) = %v", cc, got)
+		if n := nearestLevel(c.levels, c.want); n != c.got {
+			t.Errorf("nearestLevel(%v, %d) = %d, want %d", c.levels, c.want, n, c.got)
 		}
 	}
 }
 
-func TestRunLoadIsBoundedAndCounts(t *testing.T) {
-	var calls atomic.Int64
-	spec := loadSpec{conc: 4, warmup: 20 * time.Millisecond, measure: 50 * time.Millisecond, maxRequests: 1000, drain: time.Second}
-	start := time.Now()
-	res := runLoad(context.Background(), spec, func(ctx context.Context, w int) (saveOutcome, error) {
-		n := calls.Add(1)
-		time.Sleep(time.Millisecond)
-		if n%10 == 0 {
-			return 0, errors.New("every tenth fails")
-		}
-		return outcomeSaved, nil
-	})
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("took %s", took)
+// viewRun is a run whose 50-session page views cost the proxy 100 µs and the app appCPU each.
+func viewRun(appCPU time.Duration) *runResult {
+	const requests = 5000
+	ticks := func(per time.Duration) int64 { return int64(per * requests / (10 * time.Millisecond)) }
+	side := func(per time.Duration) side {
+		return side{Result: load.Result{Requests: requests, Completed: requests, Window: time.Second}, cpuTicks: ticks(per)}
 	}
-	if int64(res.requests) != calls.Load() || res.requests > 1000 {
-		t.Errorf("requests %d, calls %d", res.requests, calls.Load())
-	}
-	if res.errors == 0 || res.outcomes[outcomeSaved]+res.errors != res.requests {
-		t.Errorf("outcomes %v, errors %d, requests %d", res.outcomes, res.errors, res.requests)
-	}
-	if res.completed == 0 || len(res.latencies) == 0 {
-		t.Errorf("nothing measured: %+v", res)
-	}
+	return &runResult{scenarios: []scenario{{op: opView, conc: 50, proxy: side(100 * time.Microsecond), app: side(appCPU)}}}
+}
 
-	spec.maxRequests = 7
-	res = runLoad(context.Background(), spec, func(context.Context, int) (saveOutcome, error) { return outcomeSaved, nil })
-	if res.requests != 7 {
-		t.Errorf("with a limit of 7: %d requests", res.requests)
+// The CPU target is checked on the median of the runs: one slow run does not miss it, two do.
+func TestCPUTargetOnTheMedianOfRuns(t *testing.T) {
+	o := options{levels: []int{50}, ops: map[string]bool{"view": true}}
+	for _, c := range []struct {
+		apps []time.Duration
+		ok   bool
+	}{
+		{[]time.Duration{200 * time.Microsecond, 400 * time.Microsecond, 210 * time.Microsecond}, true},
+		{[]time.Duration{400 * time.Microsecond, 400 * time.Microsecond, 200 * time.Microsecond}, false},
+	} {
+		r := &report{opts: o}
+		for _, a := range c.apps {
+			r.runs = append(r.runs, viewRun(a))
+		}
+		var found bool
+		for _, ch := range r.performanceChecks() {
+			if strings.Contains(ch.target, "app CPU") {
+				found = true
+				if ch.ok != c.ok {
+					t.Errorf("app CPU %v per view against the proxy's 100 µs: %q, met %v; want %v", c.apps, ch.result, ch.ok, c.ok)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no CPU target among %+v", r.performanceChecks())
+		}
 	}
 }

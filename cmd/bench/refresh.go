@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
+	"pcsupport/cmd/bench/internal/load"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/pcemu"
 )
@@ -32,9 +32,12 @@ func (r refreshResult) ok() bool {
 		r.upstream.Refused == 0 && r.upstream.Gets == r.views
 }
 
+// refreshPace is how often each session of the check views the page: enough to use every token.
+const refreshPace = 200 * time.Millisecond
+
 // refreshPhase starts the stand-ins and the app anew with short-lived tokens, signs in sessions
 // and has each view the page a few times a second for several token lifetimes.
-func (b *bench) refreshPhase(ctx context.Context, bin, tmp string) (refreshResult, error) {
+func (b *bench) refreshPhase(ctx context.Context) (refreshResult, error) {
 	o := b.opts
 	r := refreshResult{sessions: o.refreshN, lifetime: o.refreshLife, effective: effectiveTokenLife(o.refreshLife)}
 	b.logf("token refresh: %d sessions for %s, tokens of %s", r.sessions, o.refreshFor, r.lifetime)
@@ -42,58 +45,64 @@ func (b *bench) refreshPhase(ctx context.Context, bin, tmp string) (refreshResul
 	if err != nil {
 		return r, err
 	}
-	stand, err := startStandIns(fmt.Sprintf("http://127.0.0.1:%d/auth/callback", port), o.refreshLife, devidp.Personas())
+	stack, err := startStandIns(callbackURL(port), o.refreshLife, devidp.Personas())
 	if err != nil {
 		return r, err
 	}
-	defer stand.close()
-	app, _, err := startAppProcess(bin, appArgs(stand, port, filepath.Join(tmp, "refresh")), port, o.appEnv, "")
+	defer stack.Close()
+	app, _, err := startApp(b.env.appBin, stack, appConfig{port: port, dataDir: b.scratch("refresh")}, o.appEnv)
 	if err != nil {
 		return r, err
 	}
 	defer app.stop()
-
-	tr := newTransport(r.sessions)
-	sessions := make([]*session, r.sessions)
-	ids := make([]int, r.sessions)
-	for i := range ids {
-		ids[i] = i
-	}
-	if err := forEach(ids, 8, func(i int) (err error) {
-		sessions[i], err = signIn(ctx, i, app.url, "admin", tr)
-		return err
-	}); err != nil {
-		return r, fmt.Errorf("token refresh: %w\napp log:\n%s", err, app.logs)
+	sessions, err := signInMany(ctx, r.sessions, app.url)
+	if err != nil {
+		return r, fmt.Errorf("token refresh: %w\napp log:\n%s", err, app.Logs)
 	}
 
-	before, up0 := stand.idp.Stats(), stand.emu.Stats()
-	const pace = 200 * time.Millisecond // a few views a second each: enough to use every token
-	spec := loadSpec{conc: r.sessions, measure: o.refreshFor, maxRequests: 1_000_000, drain: 30 * time.Second}
-	lr := runLoad(ctx, spec, func(ctx context.Context, w int) (saveOutcome, error) {
-		s := sessions[w]
-		err := s.viewApp(ctx)
-		s.lastUsed = time.Now()
-		select {
-		case <-time.After(pace):
-		case <-ctx.Done():
-		}
-		return outcomeSaved, err
-	})
-	after, up1 := stand.idp.Stats(), stand.emu.Stats()
+	before, up0 := stack.Provider.Stats(), stack.Emulator.Stats()
+	lr := load.Run(ctx, load.Spec{Workers: r.sessions, Measure: o.refreshFor, MaxRequests: 1_000_000, Drain: 30 * time.Second},
+		func(ctx context.Context, w int) (int, error) {
+			err := sessions[w].view(ctx)
+			sessions[w].lastUsed = time.Now()
+			select {
+			case <-time.After(refreshPace):
+			case <-ctx.Done():
+			}
+			return outcomeSaved, err
+		})
+	after, up1 := stack.Provider.Stats(), stack.Emulator.Stats()
 
-	r.refreshes = after.Refreshes - before.Refreshes
-	r.refused = after.RefusedRefreshes - before.RefusedRefreshes
-	r.views = lr.requests - lr.errors
-	r.errors, r.errorMsgs = lr.errors, lr.errorMsgs
+	r.refreshes, r.refused = after.Refreshes-before.Refreshes, after.RefusedRefreshes-before.RefusedRefreshes
+	r.views, r.errors, r.errorMsgs = lr.Requests-lr.Errors, lr.Errors, lr.ErrorMsgs
 	r.upstream = pcemu.Stats{Gets: up1.Gets - up0.Gets, Puts: up1.Puts - up0.Puts, Refused: up1.Refused - up0.Refused}
+	r.bound(sessions)
+	return r, nil
+}
+
+// bound sets how many refreshes one per token lifetime per session allows. A token is renewed
+// at its first use after it has served its effective life, so at most once per effective life,
+// and at least once per effective life plus the pause between two uses.
+func (r *refreshResult) bound(sessions []*session) {
 	for _, s := range sessions {
 		span := s.lastUsed.Sub(s.signedIn)
 		r.span = max(r.span, span)
-		// A token is renewed at its first use after it has served its effective life, so at
-		// most once per effective life, and at least once per effective life plus the pause
-		// between two uses.
-		r.min += int(span / (r.effective + pace + 100*time.Millisecond))
+		r.min += int(span / (r.effective + refreshPace + 100*time.Millisecond))
 		r.max += int((span + time.Second) / r.effective)
 	}
-	return r, nil
+}
+
+// signInMany signs in n sessions of the dev admin, 8 at a time.
+func signInMany(ctx context.Context, n int, appURL string) ([]*session, error) {
+	tr := newTransport(n)
+	sessions := make([]*session, n)
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = i
+	}
+	err := forEach(ids, 8, func(i int) (err error) {
+		sessions[i], err = signIn(ctx, i, appURL, "admin", tr)
+		return err
+	})
+	return sessions, err
 }

@@ -1,375 +1,323 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"pcsupport/cmd/bench/internal/gobench"
+	"pcsupport/cmd/bench/internal/pageweight"
+	"pcsupport/cmd/bench/internal/proc"
 )
 
-// Targets (issue 6). Sizes are decimal: 1 KB = 1000 bytes, 1 MB = 1000000 bytes.
-const (
-	targetThroughputRatio = 0.8
-	targetAddedP99        = 2 * time.Millisecond
-	targetFirstLoadBytes  = 30_000
-	targetRSSBytes        = 50_000_000
-	targetStartToReady    = 300 * time.Millisecond
-	targetRender          = 50 * time.Microsecond
-)
-
-// report is everything one run measured.
+// report is every run of one invocation.
 type report struct {
-	opts                  options
-	started               time.Time
-	machine               string
-	loadBefore, loadAfter string
-	binarySize            int64
-	starts                []time.Duration
-	weight                pageWeight
-	scenarios             []scenario
-	loadDuration          time.Duration
-	cpu                   cpuSample
-	mem, memIdle          memUsage // right after the load, and after o.idle without requests
-	signIns               int
-	refresh               *refreshResult
-	render                []benchLine
-	renderCmd             string
-	broken                []string
+	opts       options
+	machine    string
+	binarySize int64 // of the production build
+	runs       []*runResult
 }
 
-// check is one target, met or missed, with the measured value and by how much it missed.
-type check struct {
-	target string
-	result string
-	ok     bool
-}
-
-func (r *report) find(op string, latency time.Duration, conc int) (scenario, bool) {
-	for _, sc := range r.scenarios {
-		if sc.op == op && sc.latency == latency && sc.conc == conc {
-			return sc, true
-		}
-	}
-	return scenario{}, false
-}
-
-func (r *report) checks() []check {
-	var cs []check
-	add := func(target string, ok bool, format string, a ...any) {
-		cs = append(cs, check{target: target, ok: ok, result: fmt.Sprintf(format, a...)})
-	}
-	maxLevel := slices.Max(r.opts.levels)
-
-	for _, n := range r.opts.levels {
-		sc, ok := r.find(opView, 0, n)
-		if !ok {
-			continue
-		}
-		ratio := ratio(sc.app.throughput(), sc.proxy.throughput())
-		res := fmt.Sprintf("%.2f× (app %.0f/s, bare proxy %.0f/s)", ratio, sc.app.throughput(), sc.proxy.throughput())
-		if ratio < targetThroughputRatio {
-			res += fmt.Sprintf("; missed by %.2f×", targetThroughputRatio-ratio)
-		}
-		add(fmt.Sprintf("page-view throughput ≥ %.1f× the bare proxy's, instant upstream, %s", targetThroughputRatio, sessionsText(n)),
-			ratio >= targetThroughputRatio, "%s", res)
-	}
-	if sc, ok := r.find(opView, r.opts.latency, maxLevel); ok {
-		added := percentile(sc.app.latencies, 99) - percentile(sc.proxy.latencies, 99)
-		res := fmt.Sprintf("%s (app %s, bare proxy %s)", signedMS(added), ms(percentile(sc.app.latencies, 99)), ms(percentile(sc.proxy.latencies, 99)))
-		if added > targetAddedP99 {
-			res += fmt.Sprintf("; missed by %s", ms(added-targetAddedP99))
-		}
-		add(fmt.Sprintf("page view: added p99 ≤ %s, %s upstream, %s", ms(targetAddedP99), r.opts.latency, sessionsText(maxLevel)),
-			added <= targetAddedP99, "%s", res)
-	}
-
-	var views, gets, puts, refused int
-	for _, sc := range r.scenarios {
-		if sc.op == opView {
-			views += sc.app.requests
-			gets += sc.app.upstream.Gets
-			puts += sc.app.upstream.Puts
-			refused += sc.app.upstream.Refused
-		}
-	}
-	if views > 0 {
-		add("exactly one upstream GET per page view", gets == views && puts == 0 && refused == 0,
-			"%d page views: %d GETs, %d PUTs, %d refused upstream", views, gets, puts, refused)
-	}
-
-	var attempts, saved, conflicts int
-	gets, puts, refused = 0, 0, 0
-	for _, sc := range r.scenarios {
-		if sc.op != opView {
-			attempts += sc.app.requests
-			saved += sc.app.outcomes[outcomeSaved]
-			conflicts += sc.app.outcomes[outcomeConflict]
-			gets += sc.app.upstream.Gets
-			puts += sc.app.upstream.Puts
-			refused += sc.app.upstream.Refused
-		}
-	}
-	if attempts > 0 {
-		add("one upstream GET and one PUT per save", gets == attempts && puts == saved && refused == 0,
-			"%d saves: %d GETs, %d PUTs, %d refused upstream; %d saved, %d answered with a conflict after the GET alone",
-			attempts, gets, puts, refused, saved, conflicts)
-	}
-
-	var loadRefreshes int
-	for _, sc := range r.scenarios {
-		loadRefreshes += sc.app.refreshes
-	}
-	if rr := r.refresh; rr != nil {
-		add("one token refresh per token lifetime per session", rr.ok(),
-			"%d sessions busy for %s with %s tokens (renewed after %s): %d refreshes, %d to %d expected; %d refused; "+
-				"%d page views meanwhile, %d upstream GETs, %d refused upstream; %d refreshes during the load (tokens of %s)",
-			rr.sessions, rr.span.Round(time.Second), rr.lifetime, rr.effective, rr.refreshes, rr.min, rr.max, rr.refused,
-			rr.views, rr.upstream.Gets, rr.upstream.Refused, loadRefreshes, r.opts.tokenLifetime)
-	}
-
-	w := r.weight
-	res := fmt.Sprintf("%s on the wire (%s decoded), %d responses", kb(w.firstWire), kb(w.firstRaw), len(w.first))
-	if w.firstWire > targetFirstLoadBytes {
-		res += fmt.Sprintf("; missed by %s", kb(w.firstWire-targetFirstLoadBytes))
-	}
-	add(fmt.Sprintf("first page load ≤ %s compressed in all", kb(targetFirstLoadBytes)), w.firstWire > 0 && w.firstWire <= targetFirstLoadBytes, "%s", res)
-	if len(w.refetched) == 0 {
-		add("a repeat load fetches no static asset again", len(w.repeat) == 1, "the page only (%s); every asset is immutable for a year under an unchanged URL", kb(w.repeatWire))
-	} else {
-		add("a repeat load fetches no static asset again", false, "fetched again: %s", strings.Join(w.refetched, ", "))
-	}
-	var plain []string
-	for _, res := range w.first {
-		if res.kind != "icon" && res.encoding != "gzip" {
-			plain = append(plain, res.path)
-		}
-	}
-	add("HTML, CSS and JS compressed", len(w.first) > 0 && len(plain) == 0, "%s", orNone("uncompressed: ", plain, "all gzip"))
-
-	if m := r.mem; m.rss > 0 {
-		res := fmt.Sprintf("%s right after the run (%s anonymous, %s file-backed; peak %s); %s after %s idle",
-			mb(m.rss), mb(m.anon), mb(m.file), mb(m.peak), mb(r.memIdle.rss), r.opts.idle)
-		if m.rss > targetRSSBytes {
-			res += fmt.Sprintf("; missed by %s", mb(m.rss-targetRSSBytes))
-		}
-		add(fmt.Sprintf("resident memory ≤ %s after the run", mb(targetRSSBytes)), m.rss <= targetRSSBytes, "%s", res)
-	}
-	if len(r.starts) > 0 {
-		worst := slices.Max(r.starts)
-		res := fmt.Sprintf("%s at worst of %d starts (median %s)", ms(worst), len(r.starts), ms(median(r.starts)))
-		if worst > targetStartToReady {
-			res += fmt.Sprintf("; missed by %s", ms(worst-targetStartToReady))
-		}
-		add(fmt.Sprintf("start to ready ≤ %s", ms(targetStartToReady)), worst <= targetStartToReady, "%s", res)
-	}
-	for _, l := range r.render {
-		if l.name == "BenchmarkRenderProfilePage" {
-			d := time.Duration(l.nsOp)
-			res := fmt.Sprintf("%s, %d allocations, %d bytes per render", us(d), l.allocs, l.bytes)
-			if d > targetRender {
-				res += fmt.Sprintf("; missed by %s", us(d-targetRender))
+// figuresOf is a scenario's figures in every run.
+func (r *report) figuresOf(op string, latency time.Duration, conc int) []figures {
+	var fs []figures
+	for _, run := range r.runs {
+		for _, sc := range run.scenarios {
+			if sc.op == op && sc.latency == latency && sc.conc == conc {
+				fs = append(fs, sc.figures())
 			}
-			add(fmt.Sprintf("form page render ≤ %s", us(targetRender)), d <= targetRender, "%s", res)
 		}
 	}
-	return cs
+	return fs
 }
 
-func (r *report) misses() int {
-	n := 0
-	for _, c := range r.checks() {
-		if !c.ok {
-			n++
+// medianRun is the figures of the run whose key is the median of the runs' (the lower of the
+// two middle ones for an even count), so that a target's value and its parts come from one run.
+func (r *report) medianRun(op string, latency time.Duration, conc int, key func(figures) float64) (figures, bool) {
+	fs := r.figuresOf(op, latency, conc)
+	if len(fs) == 0 {
+		return figures{}, false
+	}
+	slices.SortFunc(fs, func(a, b figures) int { return cmp.Compare(key(a), key(b)) })
+	return fs[(len(fs)-1)/2], true
+}
+
+func (r *report) allStarts() []time.Duration {
+	var all []time.Duration
+	for _, run := range r.runs {
+		all = append(all, run.starts...)
+	}
+	return all
+}
+
+// renderOf is a render benchmark's line, its time the median of the runs' medians.
+func (r *report) renderOf(name string) (gobench.Line, bool) {
+	var lines []gobench.Line
+	for _, run := range r.runs {
+		for _, l := range run.render {
+			if l.Name == name {
+				lines = append(lines, l)
+			}
 		}
 	}
-	return n
+	if len(lines) == 0 {
+		return gobench.Line{}, false
+	}
+	l := lines[0]
+	l.NsOp = median(mapSlice(lines, func(l gobench.Line) float64 { return l.NsOp }))
+	return l, true
+}
+
+func (r *report) runLabel(i int) string {
+	if len(r.runs) == 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (run %d)", i+1)
+}
+
+func (r *report) medianNote() string {
+	if len(r.runs) == 1 {
+		return ""
+	}
+	return fmt.Sprintf(", median of %d runs", len(r.runs))
+}
+
+// broken lists what could not be measured.
+func (r *report) broken() []string {
+	var out []string
+	for i, run := range r.runs {
+		for _, b := range run.broken {
+			out = append(out, b+r.runLabel(i))
+		}
+		if rr := run.refresh; rr != nil && rr.errors > 0 {
+			out = append(out, fmt.Sprintf("token refresh check%s: %d errors (first: %s)", r.runLabel(i), rr.errors, rr.errorMsgs[0]))
+		}
+		for _, sc := range run.scenarios {
+			if sc.proxy.Errors > 0 || sc.app.Errors > 0 {
+				out = append(out, fmt.Sprintf("%s%s: %d errors through the proxy, %d through the app (first: %v)", sc, r.runLabel(i),
+					sc.proxy.Errors, sc.app.Errors, append(sc.proxy.ErrorMsgs, sc.app.ErrorMsgs...)[0]))
+			}
+			for _, u := range append(sc.proxy.unmeasured, sc.app.unmeasured...) {
+				out = append(out, fmt.Sprintf("%s%s: could not read %s", sc, r.runLabel(i), u))
+			}
+		}
+	}
+	return out
 }
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	mode := "full"
-	if r.opts.short {
-		mode = "short (a check that the bench works; its numbers are not the results)"
+	r.writeHeader(&b)
+	r.writeTargets(&b)
+	r.writeHeadline(&b)
+	for i, run := range r.runs {
+		r.writeDetails(&b, i, run)
 	}
-	p("## Run of %s\n\n", r.started.UTC().Format("2006-01-02 15:04 MST"))
-	p("- Command: `go run ./cmd/bench %s`, mode %s\n", strings.Join(os.Args[1:], " "), mode)
-	p("- Machine: %s\n", r.machine)
-	p("- Load average before the run %s, after %s\n", r.loadBefore, r.loadAfter)
-	if r.cpu.busy > 0 {
-		ours := r.cpu.self + r.cpu.app + r.cpu.proxy
-		other := max(r.cpu.busy-ours, 0)
-		avail := r.loadDuration.Seconds() * float64(runtime.NumCPU())
-		p("- CPU during the load (%s): the app %.1f s, the bare proxy %.1f s, this process (load generator, emulator, sign-in provider) %.1f s; "+
-			"other work on the machine %.1f s of %.0f CPU-seconds available (%.0f%%)\n",
-			r.loadDuration.Round(time.Second), secs(r.cpu.app), secs(r.cpu.proxy), secs(r.cpu.self), secs(other), avail, 100*secs(other)/avail)
-	}
-	p("- Sessions signed in through the dev provider for the load: %d; token lifetime %s\n", r.signIns, r.opts.tokenLifetime)
-	if len(r.opts.appEnv) > 0 {
-		p("- The app's environment had in addition: `%s`\n", strings.Join(r.opts.appEnv, " "))
-	}
-	p("\n")
-
-	p("### Targets\n\n| target | result | |\n|---|---|---|\n")
-	for _, c := range r.checks() {
-		mark := "met"
-		if !c.ok {
-			mark = "**missed**"
-		}
-		p("| %s | %s | %s |\n", c.target, c.result, mark)
-	}
-	p("\n")
-
-	for _, op := range []string{opView, opSave, opSaveOwn} {
-		var rows []scenario
-		for _, sc := range r.scenarios {
-			if sc.op == op {
-				rows = append(rows, sc)
-			}
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		floor := "one GET through the bare proxy"
-		if op != opView {
-			floor = "a GET then a PUT through the bare proxy"
-		}
-		p("### %s (floor: %s)\n\n", capitalize(op), floor)
-		p("| upstream | sessions | proxy /s | app /s | app ÷ proxy | proxy p50 | app p50 | added p50 | proxy p99 | app p99 | added p99 | CPU per request: proxy, app | new upstream connections: proxy, app | app upstream calls | app token refreshes | app RSS after | ")
-		if op != opView {
-			p("app outcomes | ")
-		}
-		p("\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-		if op != opView {
-			p("---|")
-		}
-		p("\n")
-		for _, sc := range rows {
-			pp50, ap50 := percentile(sc.proxy.latencies, 50), percentile(sc.app.latencies, 50)
-			pp99, ap99 := percentile(sc.proxy.latencies, 99), percentile(sc.app.latencies, 99)
-			lat := "instant"
-			if sc.latency > 0 {
-				lat = "+" + sc.latency.String()
-			}
-			perReq := "-"
-			if n := sc.app.requests; n > 0 {
-				perReq = fmt.Sprintf("%d GET, %d PUT for %d (%.2f, %.2f each)", sc.app.upstream.Gets, sc.app.upstream.Puts, n,
-					float64(sc.app.upstream.Gets)/float64(n), float64(sc.app.upstream.Puts)/float64(n))
-				if sc.app.upstream.Refused > 0 {
-					perReq += fmt.Sprintf(", %d refused", sc.app.upstream.Refused)
-				}
-			}
-			p("| %s | %d | %.0f | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s, %s | %d, %d | %s | %d | %s |", lat, sc.conc, sc.proxy.throughput(), sc.app.throughput(),
-				ratio(sc.app.throughput(), sc.proxy.throughput()), ms(pp50), ms(ap50), signedMS(ap50-pp50), ms(pp99), ms(ap99), signedMS(ap99-pp99),
-				us0(sc.proxy.cpuPerRequest()), us0(sc.app.cpuPerRequest()), sc.proxy.upstreamConns, sc.app.upstreamConns, perReq, sc.app.refreshes, mb(sc.app.rssAfter))
-			if op != opView {
-				p(" %d saved, %d conflicts |", sc.app.outcomes[outcomeSaved], sc.app.outcomes[outcomeConflict])
-			}
-			if sc.proxy.errors+sc.app.errors > 0 {
-				p(" errors: proxy %d, app %d", sc.proxy.errors, sc.app.errors)
-			}
-			if sc.proxy.cut || sc.app.cut {
-				p(" (requests cut at the drain limit)")
-			}
-			p("\n")
-		}
-		p("\n")
-	}
-
-	w := r.weight
-	p("### Page weight\n\nFirst load of the signed-in form page with `Accept-Encoding: %s`:\n\n", browserAcceptEncoding)
-	p("| what | path | decoded | on the wire | encoding | Cache-Control |\n|---|---|---|---|---|---|\n")
-	for _, res := range w.first {
-		p("| %s | `%s` | %d B | %d B | %s | `%s` |\n", res.kind, res.path, res.raw, res.wire, orDash(res.encoding), res.cacheControl)
-	}
-	p("| **first load** | | **%d B** | **%d B** | | (plus %d B of response headers) |\n", w.firstRaw, w.firstWire, w.firstHeader)
-	p("| **repeat load** | | | **%d B** | | %d response(s): %s |\n\n", w.repeatWire, len(w.repeat), repeatNote(w))
-
-	p("### Start-up, size, memory, render\n\n")
-	if len(r.starts) > 0 {
-		p("- Start to ready (process start until `/healthz` answers 200), %d starts: median %s, best %s, worst %s\n",
-			len(r.starts), ms(median(r.starts)), ms(slices.Min(r.starts)), ms(slices.Max(r.starts)))
-	}
-	p("- Binary size (`CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"`, as the Dockerfile): %s\n", mb(r.binarySize))
-	p("- Resident memory of the app right after the run: %s (VmRSS: %s anonymous, %s file-backed, i.e. pages of the binary); peak %s (VmHWM); after %s idle %s (%s anonymous)\n",
-		mb(r.mem.rss), mb(r.mem.anon), mb(r.mem.file), mb(r.mem.peak), r.opts.idle, mb(r.memIdle.rss), mb(r.memIdle.anon))
-	if len(r.render) > 0 {
-		p("- Render (`%s`):\n", r.renderCmd)
-		for _, l := range r.render {
-			spread := ""
-			if l.runs > 1 {
-				spread = fmt.Sprintf(" (median of %d runs; best %s)", l.runs, us(time.Duration(l.best)))
-			}
-			p("  - %s: %s%s, %d B and %d allocations per render\n", l.name, us(time.Duration(l.nsOp)), spread, l.bytes, l.allocs)
+	writeWeight(&b, r.runs[0].weight)
+	r.writeProcess(&b)
+	for _, run := range r.runs {
+		if run.profile != nil {
+			writeProfile(&b, run.profile)
 		}
 	}
-	if len(r.broken) > 0 {
-		p("\n### The bench could not measure everything\n\n")
-		for _, s := range r.broken {
-			p("- %s\n", s)
+	if broken := r.broken(); len(broken) > 0 {
+		fmt.Fprintf(&b, "\n### The bench could not measure everything\n\n")
+		for _, s := range broken {
+			fmt.Fprintf(&b, "- %s\n", s)
 		}
 	}
 	return b.String()
 }
 
-func repeatNote(w pageWeight) string {
-	if len(w.refetched) == 0 {
-		return "the page only"
+func (r *report) writeHeader(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	mode := "full"
+	if r.opts.short {
+		mode = "short (a check that the bench works; its numbers are not the results)"
 	}
-	return "assets fetched again: " + strings.Join(w.refetched, ", ")
-}
-
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
+	p("## Run of %s\n\n", r.runs[0].started.UTC().Format("2006-01-02 15:04 MST"))
+	p("- Command: `go run ./cmd/bench %s`, mode %s, %d run(s)\n", strings.Join(os.Args[1:], " "), mode, len(r.runs))
+	p("- Machine: %s\n", r.machine)
+	for i, run := range r.runs {
+		p("- %sLoad average before %s, after %s; %s\n", runPrefix(i, len(r.runs)), run.loadBefore, run.loadAfter, cpuLine(run))
 	}
-	return a / b
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
-func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
-func us0(d time.Duration) string {
-	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
-}
-func signedMS(d time.Duration) string {
-	return fmt.Sprintf("%+.2f ms", float64(d)/float64(time.Millisecond))
-}
-func kb(n int) string          { return fmt.Sprintf("%.1f KB", float64(n)/1000) }
-func mb(n int64) string        { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
-func secs(ticks int64) float64 { return float64(ticks) / ticksPerSecond }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+	p("- Sessions signed in through the dev provider for the load: %d; token lifetime %s\n", r.runs[0].signIns, r.opts.tokenLifetime)
+	if r.opts.profileDir != "" {
+		p("- The app measured was built with `%s` (the production build plus the loopback profiling listener)\n", buildLine(profilingTags))
 	}
-	return s
-}
-
-func orNone(prefix string, items []string, none string) string {
-	if len(items) == 0 {
-		return none
+	if len(r.opts.appEnv) > 0 {
+		p("- The app's environment had in addition: `%s`\n", strings.Join(r.opts.appEnv, " "))
 	}
-	return prefix + strings.Join(items, ", ")
+	p("\n")
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func sessionsText(n int) string {
+func runPrefix(i, n int) string {
 	if n == 1 {
-		return "1 session"
+		return ""
 	}
-	return fmt.Sprintf("%d sessions", n)
+	return fmt.Sprintf("Run %d: ", i+1)
 }
+
+// cpuLine says where the CPU time went during the load, and how much other work the machine did.
+func cpuLine(run *runResult) string {
+	c := run.cpu
+	if c.busy <= 0 {
+		return "CPU not read"
+	}
+	other := max(c.busy-c.self-c.app-c.proxy, 0)
+	avail := run.loadDuration.Seconds() * float64(runtime.NumCPU())
+	return fmt.Sprintf("CPU during the load (%s): the app %.1f s, the bare proxy %.1f s, this process (load generator, emulator, "+
+		"sign-in provider) %.1f s; other work on the machine %.1f s of %.0f CPU-seconds available (%.0f%%)",
+		run.loadDuration.Round(time.Second), secs(c.app), secs(c.proxy), secs(c.self), secs(other), avail, 100*secs(other)/avail)
+}
+
+func (r *report) writeTargets(b *strings.Builder) {
+	fmt.Fprintf(b, "### Targets%s\n\n| target | result | |\n|---|---|---|\n", r.medianNote())
+	for _, c := range r.checks() {
+		mark := "met"
+		if !c.ok {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", c.target, c.result, mark)
+	}
+	b.WriteString("\n")
+}
+
+// writeHeadline is the CPU time each process spent per request it served, with the secondary
+// figures beside it.
+func (r *report) writeHeadline(b *strings.Builder) {
+	fmt.Fprintf(b, "### CPU per request: the app's process against the bare proxy's%s\n\n", r.medianNote())
+	b.WriteString("CPU time is read in clock ticks of 10 ms: \"±\" is one tick over the requests served, the resolution of a row.")
+	if len(r.runs) > 1 {
+		b.WriteString(" Each column is its own median over the runs.")
+	}
+	b.WriteString("\n\n")
+	b.WriteString("| operation | upstream | sessions | proxy CPU | app CPU | app − proxy | ± | app allocations | proxy /s | app /s | app ÷ proxy | added p50 | added p99 |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, op := range r.opts.operations() {
+		for _, lat := range []time.Duration{0, r.opts.latency} {
+			for _, n := range r.opts.levels {
+				fs := r.figuresOf(op, lat, n)
+				if len(fs) == 0 {
+					continue
+				}
+				f := medianFigures(fs)
+				fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %s | %s |\n", op, latencyText(lat), n,
+					us0(f.proxyCPU), us0(f.appCPU), signedUS(f.addedCPU), us0(f.cpuResolution), f.appAllocs, f.proxyRate, f.appRate, f.ratio,
+					signedMS(f.addedP50), signedMS(f.addedP99))
+			}
+		}
+	}
+	b.WriteString("\n")
+}
+
+// writeDetails is one run's tables, an operation each.
+func (r *report) writeDetails(b *strings.Builder, i int, run *runResult) {
+	for _, op := range r.opts.operations() {
+		floor := "one GET through the bare proxy"
+		if op != opView {
+			floor = "a GET then a PUT through the bare proxy"
+		}
+		fmt.Fprintf(b, "### %s%s (floor: %s)\n\n", runPrefix(i, len(r.runs)), capitalize(op), floor)
+		b.WriteString("| upstream | sessions | proxy /s | app /s | app ÷ proxy | proxy p50 | app p50 | added p50 | proxy p99 | app p99 | added p99 | CPU per request: proxy, app | new upstream connections: proxy, app | app upstream calls | app token refreshes | app RSS after |")
+		sep := "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		if op != opView {
+			b.WriteString(" app outcomes |")
+			sep += "---|"
+		}
+		b.WriteString(sep + "\n")
+		for _, sc := range run.scenarios {
+			if sc.op == op {
+				writeDetailRow(b, sc)
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+func writeDetailRow(b *strings.Builder, sc scenario) {
+	f, a := sc.figures(), sc.app
+	calls := "-"
+	if n := a.Requests; n > 0 {
+		calls = fmt.Sprintf("%d GET, %d PUT for %d (%.2f, %.2f each)", a.upstream.Gets, a.upstream.Puts, n,
+			float64(a.upstream.Gets)/float64(n), float64(a.upstream.Puts)/float64(n))
+		if a.upstream.Refused > 0 {
+			calls += fmt.Sprintf(", %d refused", a.upstream.Refused)
+		}
+	}
+	fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s, %s | %d, %d | %s | %d | %s |", latencyText(sc.latency), sc.conc,
+		f.proxyRate, f.appRate, f.ratio, ms(f.proxyP50), ms(f.appP50), signedMS(f.addedP50), ms(f.proxyP99), ms(f.appP99), signedMS(f.addedP99),
+		us0(f.proxyCPU), us0(f.appCPU), sc.proxy.upstreamConns, a.upstreamConns, calls, a.refreshes, mb(a.rssAfter))
+	if sc.op != opView {
+		fmt.Fprintf(b, " %d saved, %d conflicts |", a.Outcomes[outcomeSaved], a.Outcomes[outcomeConflict])
+	}
+	if sc.proxy.Errors+a.Errors > 0 {
+		fmt.Fprintf(b, " errors: proxy %d, app %d", sc.proxy.Errors, a.Errors)
+	}
+	if sc.proxy.Cut || a.Cut {
+		b.WriteString(" (requests cut at the drain limit)")
+	}
+	b.WriteString("\n")
+}
+
+func writeWeight(b *strings.Builder, w pageweight.Weight) {
+	fmt.Fprintf(b, "### Page weight\n\nFirst load of the signed-in form page with `Accept-Encoding: %s`:\n\n", pageweight.BrowserAcceptEncoding)
+	b.WriteString("| what | path | decoded | on the wire | encoding | Cache-Control |\n|---|---|---|---|---|---|\n")
+	for _, res := range w.First {
+		fmt.Fprintf(b, "| %s | `%s` | %d B | %d B | %s | `%s` |\n", res.Kind, res.Path, res.Raw, res.Wire, orDash(res.Encoding), res.CacheControl)
+	}
+	fmt.Fprintf(b, "| **first load** | | **%d B** | **%d B** | | (plus %d B of response headers) |\n", w.FirstRaw, w.FirstWire, w.FirstHeader)
+	repeat := "the page only"
+	if len(w.Refetched) > 0 {
+		repeat = "assets fetched again: " + strings.Join(w.Refetched, ", ")
+	}
+	fmt.Fprintf(b, "| **repeat load** | | | **%d B** | | %d response(s): %s |\n\n", w.RepeatWire, len(w.Repeat), repeat)
+}
+
+func (r *report) writeProcess(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("### Start-up, size, memory, render\n\n")
+	if starts := r.allStarts(); len(starts) > 0 {
+		p("- Start to ready (process start until `/healthz` answers 200), %d starts: median %s, best %s, worst %s\n",
+			len(starts), ms(median(starts)), ms(slices.Min(starts)), ms(slices.Max(starts)))
+	}
+	p("- Binary size (`%s`, as the Dockerfile): %s\n", buildLine(productionTags), mb(r.binarySize))
+	for i, run := range r.runs {
+		p("- %sResident memory of the app right after the run: %s (VmRSS: %s anonymous, %s file-backed, i.e. pages of the binary); "+
+			"peak %s (VmHWM); after %s idle %s (%s anonymous)\n", runPrefix(i, len(r.runs)),
+			mb(run.mem.RSS), mb(run.mem.Anon), mb(run.mem.File), mb(run.mem.Peak), r.opts.idle, mb(run.memIdle.RSS), mb(run.memIdle.Anon))
+	}
+	for i, run := range r.runs {
+		if len(run.render) > 0 {
+			p("- %sRender (`%s`):\n", runPrefix(i, len(r.runs)), run.renderCmd)
+		}
+		for _, l := range run.render {
+			spread := ""
+			if l.Runs > 1 {
+				spread = fmt.Sprintf(" (median of %d runs; best %s)", l.Runs, us(time.Duration(l.Best)))
+			}
+			p("  - %s: %s%s, %d B and %d allocations per render\n", l.Name, us(time.Duration(l.NsOp)), spread, l.Bytes, l.Allocs)
+		}
+	}
+}
+
+func writeProfile(b *strings.Builder, p *profileResult) {
+	fmt.Fprintf(b, "\n### Profiles of the app: page views, %s, instant upstream, %d s\n\n", sessionsText(p.sessions), p.seconds)
+	fmt.Fprintf(b, "Saved in `%s`: `cpu.pprof` and `allocs.pprof` (allocations during the window). Explore with "+
+		"`go tool pprof -http : %s/cpu.pprof`.\n\n", p.dir, p.dir)
+	fmt.Fprintf(b, "CPU (`go tool pprof -top -nodecount=20 cpu.pprof`):\n\n```\n%s\n```\n\n", p.cpuTop)
+	fmt.Fprintf(b, "Allocations (`go tool pprof -top -nodecount=20 -sample_index=alloc_objects allocs.pprof`):\n\n```\n%s\n```\n", p.allocsTop)
+}
+
+func latencyText(lat time.Duration) string {
+	if lat == 0 {
+		return "instant"
+	}
+	return "+" + lat.String()
+}
+
+func secs(ticks int64) float64 { return proc.TicksToDuration(ticks).Seconds() }

@@ -1,101 +1,70 @@
+//go:build !nodev
+
 package main
 
 import (
-	"context"
-	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
 )
 
-// devStandIns are the development sign-in provider and the Partner Center emulator, each on its
-// own loopback port, as separate services would be. They exist only with --dev.
+// devStandInsBuilt says this build carries the development stand-ins (dev_nodev.go: it does not).
+const devStandInsBuilt = true
+
+// devStandIns are the development sign-in provider and the Partner Center emulator
+// (internal/devstack), each on its own loopback port. They exist only with --dev. The short
+// names are those the app's tests reach them by (app.dev.emu, app.dev.idpURL).
 type devStandIns struct {
+	*devstack.Stack
 	idp            *devidp.Provider
 	emu            *pcemu.Emulator
 	idpURL, emuURL string
-	servers        []*http.Server
-	stops          []func() // what else ends with them (the federated token's rotation)
+	stop           func() // ends what else runs with them (the federated token's rotation)
 }
 
 const devClientID = "pcsupport-dev"
 
-// startDevStandIns starts the stand-ins and points cfg at them. Secrets and keys are made here,
-// at run time; nothing of the kind is in the repository.
+// startDevStandIns starts the stand-ins and points cfg at them. Their secrets and keys, and the
+// session keys, are made here at run time; nothing of the kind is in the repository.
 func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error) {
 	if !cfg.Dev {
 		return nil, errors.New("the development stand-ins run only with --dev")
 	}
-	d := &devStandIns{}
-	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	client, credential, stop, err := devClient(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("dev sign-in provider: %w", err)
+		stop()
+		return nil, fmt.Errorf("dev client credential: %w", err)
 	}
-	d.idpURL = "http://" + idpLn.Addr().String()
-	client, credential, stopCredential, err := devClient(cfg, log)
-	d.stops = append(d.stops, stopCredential)
-	if err == nil {
-		d.idp, err = devidp.New(devidp.Options{
-			Issuer:              d.idpURL,
-			Clients:             []devidp.Client{client},
-			AccessTokenLifetime: cfg.DevTokenLifetime,
-		})
-	}
+	s, err := devstack.Start(devstack.Options{
+		Clients:             []devstack.Client{client},
+		AccessTokenLifetime: cfg.DevTokenLifetime,
+		Logger:              log,
+	})
 	if err != nil {
-		idpLn.Close()
-		d.close()
-		return nil, fmt.Errorf("dev sign-in provider: %w", err)
+		stop()
+		return nil, err
 	}
-	d.serve(idpLn, d.idp, log)
-
-	var keys []crypto.PublicKey
-	for _, k := range d.idp.KeySet().Keys {
-		keys = append(keys, k.Key)
+	if credential == nil { // a secret, made by the stand-ins
+		credential = clientauth.Secret(s.Secret(devClientID))
 	}
-	d.emu = pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: keys}, Issuers: []string{d.idpURL},
-		Logger: log.With("component", "pcemu")})
-	for _, p := range devidp.Personas() {
-		d.emu.AssignRole(p.TenantID, p.ObjectID, p.Role)
-	}
-	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		d.close()
-		return nil, fmt.Errorf("Partner Center emulator: %w", err)
-	}
-	d.emuURL = "http://" + emuLn.Addr().String()
-	d.serve(emuLn, d.emu, log)
-
-	cfg.Issuer, cfg.ClientID, cfg.ClientCredential = d.idpURL, devClientID, credential
-	cfg.PartnerCenterURL = d.emuURL
+	cfg.Issuer, cfg.ClientID, cfg.ClientCredential = s.ProviderURL, devClientID, credential
+	cfg.PartnerCenterURL = s.EmulatorURL
 	cfg.SessionKeys = [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
-	return d, nil
-}
-
-func (d *devStandIns) serve(ln net.Listener, h http.Handler, log *slog.Logger) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	d.servers = append(d.servers, srv)
-	go func() { _ = srv.Serve(ln) }()
+	return &devStandIns{Stack: s, idp: s.Provider, emu: s.Emulator, idpURL: s.ProviderURL, emuURL: s.EmulatorURL, stop: stop}, nil
 }
 
 func (d *devStandIns) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, s := range d.servers {
-		_ = s.Shutdown(ctx)
-	}
-	for _, stop := range d.stops {
-		stop()
-	}
+	d.Close()
+	d.stop()
 }
 
 // toolsURL is the emulator's fault injection page, linked from the app's dev banner.
@@ -103,5 +72,9 @@ func (d *devStandIns) toolsURL() string {
 	if d == nil {
 		return ""
 	}
-	return d.emuURL + "/_emulator/"
+	return d.FaultsURL()
+}
+
+func (d *devStandIns) announce(w io.Writer) {
+	fmt.Fprintf(w, "Development mode: sign-in provider %s, Partner Center emulator %s (faults: %s)\n", d.idpURL, d.emuURL, d.FaultsURL())
 }

@@ -1,8 +1,9 @@
+//go:build !nodev
+
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,8 +20,9 @@ import (
 const devWorkloadTokenLifetime = 10 * time.Minute
 
 // devClient registers the app with the dev provider as --dev-client-auth says, and returns the
-// credential the app then uses: a secret, a certificate made now, or a federated token that a
-// stand-in for the Kubernetes token issuer writes to a file and rotates until stop is called.
+// credential the app then uses: a certificate made now, or a federated token that a stand-in for
+// the Kubernetes token issuer writes to a file and rotates until stop is called; for a secret,
+// credential is nil and the stand-ins make the secret.
 func devClient(cfg *config.Config, log *slog.Logger) (client devidp.Client, credential clientauth.Credential, stop func(), err error) {
 	client = devidp.Client{ID: devClientID, RedirectURIs: []string{cfg.RedirectURL()}, PostLogoutRedirectURIs: []string{cfg.SignedOutURL()}}
 	stop = func() {}
@@ -45,9 +47,8 @@ func devClient(cfg *config.Config, log *slog.Logger) (client devidp.Client, cred
 		}
 		credential, err = clientauth.NewFederatedToken(devClientID, file)
 		return client, credential, stop, err
-	default:
-		client.Secret = rand.Text()
-		return client, clientauth.Secret(client.Secret), stop, nil
+	default: // a secret: the stand-ins make one (credential nil)
+		return client, nil, stop, nil
 	}
 }
 

@@ -139,7 +139,7 @@ func TestConnectionRefused(t *testing.T) {
 	app := startApp(t)
 	b := newBrowser(t)
 	form := formValues(b.signIn(app, "admin"))
-	app.dev.servers[1].Close() // the emulator
+	app.dev.StopEmulator()
 	form.Set("telephone", "+33 1 23 45 67 89")
 	resp, frag := b.post(app.url+"save", form, "HX-Request", "true")
 	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(text(frag.Find("#notice")), "connection to it failed") {

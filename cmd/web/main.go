@@ -41,12 +41,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return probes.Healthcheck(ctx, u, stdout)
 	}
-	cfg, err := config.Load(args, getenv, stderr)
+	cfg, debugAddr, err := loadConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log) // libraries that log through slog's default (the dev provider's op) land here too
+	stopDebug, err := openDebugListener(debugAddr, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -82,8 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	fmt.Fprintf(stdout, "Support profile admin is running: open %s\n", cfg.PublicURL)
 	if cfg.Dev {
-		fmt.Fprintf(stdout, "Development mode: sign-in provider %s, Partner Center emulator %s (faults: %s)\n",
-			a.dev.idpURL, a.dev.emuURL, a.dev.emuURL+"/_emulator/")
+		a.dev.announce(stdout)
 	}
 	if ready != nil {
 		ready <- a
@@ -94,18 +98,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case <-ctx.Done():
 	}
-	// Stop listening, close idle connections, and let requests in flight (a save under way)
-	// finish; the stand-ins and the session store close after them (deferred above).
-	log.Info("shutting down: no new requests; waiting for those in flight", "at_most", saveBudget+10*time.Second)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), saveBudget+10*time.Second)
+	return shutdown(srv, saveBudget+10*time.Second, log)
+}
+
+// shutdown stops listening, closes idle connections, and lets requests in flight (a save under
+// way) finish within grace; the stand-ins and the session store close after them.
+func shutdown(srv *http.Server, grace time.Duration, log *slog.Logger) error {
+	log.Info("shutting down: no new requests; waiting for those in flight", "at_most", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("shutdown: requests still in flight were cut off: %w", err)
 	}
 	log.Info("stopped")
 	return nil
 }
+
+// loadConfig reads the settings, and the address of the debug listener, which is not one of
+// them (debug_flag.go). A build without the stand-ins refuses --dev before anything starts.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config.Config, string, error) {
+	args, debugAddr, err := takeDebugListen(args)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Fprint(stderr, debugListenHelp)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg.Dev && !devStandInsBuilt {
+		return nil, "", errNoDevStandIns
+	}
+	return cfg, debugAddr, nil
+}
+
+// openDebugListener starts the profiling listener when --debug-listen asked for it.
+func openDebugListener(addr string, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	bound, stop, err := startDebugListener(addr, log)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "Debug listener (net/http/pprof, loopback only): http://%s/debug/pprof/\n", bound)
+	return stop, nil
+}
+
+// errNoDevStandIns is --dev in a production build (-tags nodev), which has no stand-ins.
+var errNoDevStandIns = errors.New("--dev: this build has no development stand-ins (it was built with -tags nodev, " +
+	"as the container image is); run `go run ./cmd/web --dev` from the source instead")
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}

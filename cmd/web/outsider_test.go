@@ -324,7 +324,7 @@ func getReadyz(t *testing.T, app *testApp) (int, string) {
 // stopSignInProvider makes the development sign-in provider stop answering.
 func stopSignInProvider(t *testing.T, app *testApp) {
 	t.Helper()
-	app.dev.servers[0].Close()
+	app.dev.StopProvider()
 }
 
 // The CSRF token counts only from the form body or the htmx header, never from the URL (where

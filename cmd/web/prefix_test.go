@@ -149,7 +149,7 @@ func TestWholePathUnderAPrefix(t *testing.T) {
 func TestSignInUnavailableUnderAPrefix(t *testing.T) {
 	for _, strip := range []bool{false, true} {
 		app, _ := startUnderPrefix(t, strip)
-		app.dev.servers[0].Close() // the dev sign-in provider, before anyone signed in
+		app.dev.StopProvider() // before anyone signed in
 		resp, doc := newBrowser(t).get(app.url + "auth/signin?next=" + url.QueryEscape(testPrefix+"?x=1"))
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("strip=%v: sign-in with the provider down answered %d", strip, resp.StatusCode)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -17,11 +15,11 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 
 	"pcsupport/internal/auth/redistest"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
 )
 
@@ -230,48 +228,32 @@ func (p *replicaProxy) served(i int) int64 { return p.counts[i].Load() }
 // listenAddr is where the replica listens; its public URL is the proxy's.
 func (r *replica) listenAddr() string { return r.addr }
 
-// idpStandIn is the dev provider on a server of its own, with the client secret registered.
+// idpStandIn is the dev provider as the production app meets the real one: a service of its
+// own with the app registered under a secret.
 type idpStandIn struct {
-	*httptest.Server
 	*devidp.Provider
-	secret string
+	URL, secret string
 }
 
 type emuStandIn struct {
-	*httptest.Server
 	*pcemu.Emulator
+	URL string
 }
 
 // startProductionStandIns starts the dev provider and the emulator as the production app meets
 // the real ones: separate services, a registered client with a secret.
 func startProductionStandIns(t *testing.T, redirectURI string, tokenLifetime time.Duration) (*idpStandIn, *emuStandIn) {
 	t.Helper()
-	idp := &idpStandIn{Server: httptest.NewUnstartedServer(nil), secret: rand.Text()}
-	issuer := "http://" + idp.Listener.Addr().String() // what Start will make idp.URL
-	p, err := devidp.New(devidp.Options{
-		Issuer:              issuer,
-		Clients:             []devidp.Client{{ID: "pcsupport", Secret: idp.secret, RedirectURIs: []string{redirectURI}}},
+	s, err := devstack.Start(devstack.Options{
+		Clients:             []devstack.Client{{ID: "pcsupport", RedirectURIs: []string{redirectURI}}},
 		AccessTokenLifetime: tokenLifetime,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp.Provider = p
-	idp.Config.Handler = p
-	idp.Start()
-	t.Cleanup(idp.Close)
-
-	var keys []crypto.PublicKey
-	for _, k := range p.KeySet().Keys {
-		keys = append(keys, k.Key)
-	}
-	emu := &emuStandIn{Emulator: pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: keys}, Issuers: []string{issuer}})}
-	for _, persona := range devidp.Personas() {
-		emu.AssignRole(persona.TenantID, persona.ObjectID, persona.Role)
-	}
-	emu.Server = httptest.NewServer(emu.Emulator)
-	t.Cleanup(emu.Close)
-	return idp, emu
+	t.Cleanup(s.Close)
+	return &idpStandIn{Provider: s.Provider, URL: s.ProviderURL, secret: s.Secret("pcsupport")},
+		&emuStandIn{Emulator: s.Emulator, URL: s.EmulatorURL}
 }
 
 // sessionKeys is a fresh signing and encryption key pair, as --session-keys takes them.

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"pcsupport/cmd/bench/internal/proc"
+	"pcsupport/internal/devstack"
+)
+
+// appProcess is cmd/web running as a child process in production mode, pointed at the stand-ins.
+type appProcess struct {
+	*proc.Child
+	url      string // public URL, ending in "/"
+	debugURL string // the profiling listener, when the build has one
+	logFile  *os.File
+}
+
+// appConfig is where one app process listens and keeps its sessions.
+type appConfig struct {
+	port      int
+	dataDir   string
+	debugPort int    // 0: no debug listener
+	logFile   string // also gets the app's log, when set
+}
+
+// appArgs configure the app as production would: every setting given, no --dev.
+func appArgs(s *devstack.Stack, c appConfig) []string {
+	keys := make([]string, 2)
+	for i := range keys {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		keys[i] = base64.StdEncoding.EncodeToString(b)
+	}
+	args := []string{
+		"--listen", "127.0.0.1:" + strconv.Itoa(c.port),
+		"--public-url", fmt.Sprintf("http://127.0.0.1:%d/", c.port),
+		"--oidc-issuer", s.ProviderURL,
+		"--client-id", appClientID,
+		"--client-secret", s.Secret(appClientID),
+		"--session-keys", strings.Join(keys, " "),
+		"--partner-center-url", s.EmulatorURL,
+		"--data-dir", c.dataDir,
+	}
+	if c.debugPort != 0 {
+		args = append(args, "--debug-listen", "127.0.0.1:"+strconv.Itoa(c.debugPort))
+	}
+	return args
+}
+
+// startApp starts the binary and waits until healthz answers; it returns the time from the
+// start of the process to that first answer. env adds to the app's environment (GODEBUG,
+// GOMEMLIMIT, ...); no PCS_* setting of this environment may reach it.
+func startApp(bin string, s *devstack.Stack, c appConfig, env []string) (*appProcess, time.Duration, error) {
+	spec := proc.Spec{Path: bin, Args: appArgs(s, c), TailSize: 64 << 10,
+		Env: append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)}
+	var logFile *os.File
+	if c.logFile != "" {
+		f, err := os.Create(c.logFile)
+		if err != nil {
+			return nil, 0, err
+		}
+		spec.Log, logFile = f, f
+	}
+	child, err := proc.Start(spec)
+	if err != nil {
+		return nil, 0, fmt.Errorf("start app: %w", err)
+	}
+	p := &appProcess{Child: child, url: fmt.Sprintf("http://127.0.0.1:%d/", c.port), logFile: logFile}
+	if c.debugPort != 0 {
+		p.debugURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", c.debugPort)
+	}
+	var ready time.Duration
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	err = child.WaitReady(func() bool {
+		ok := statusOK(client, p.url+"healthz")
+		ready = time.Since(child.Started)
+		return ok
+	}, time.Millisecond, 15*time.Second)
+	if err != nil {
+		p.stop()
+		return nil, 0, fmt.Errorf("app: %w", err)
+	}
+	return p, ready, nil
+}
+
+func statusOK(c *http.Client, u string) bool {
+	resp, err := c.Get(u)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// stop asks the app to shut down and waits for it, killing it after 10 s.
+func (p *appProcess) stop() {
+	p.Stop(10 * time.Second)
+	if p.logFile != nil {
+		p.logFile.Close()
+	}
+}
+
+// mallocs is the count of heap objects the app allocated so far, from its own runtime (the
+// Go collector on /metrics). Reading it costs the app a few hundred allocations itself.
+func (p *appProcess) mallocs() (int64, error) {
+	resp, err := http.Get(p.url + "metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_mallocs_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return int64(f), err
+		}
+	}
+	return 0, fmt.Errorf("the app's /metrics has no go_memstats_mallocs_total (%v)", sc.Err())
+}
+
+// freePort finds a loopback port for a child process to listen on.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("listen on loopback: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

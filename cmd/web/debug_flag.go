@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// takeDebugListen removes --debug-listen ADDR (or --debug-listen=ADDR) from args. The flag is
+// not one of internal/config's settings: only builds that carry the debug listener
+// (debug_listen.go) can open it, and production builds refuse it (debug_listen_off.go).
+func takeDebugListen(args []string) (rest []string, addr string, err error) {
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(args[i], "=")
+		if name != "--debug-listen" && name != "-debug-listen" {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, "", fmt.Errorf("%s needs an address, e.g. 127.0.0.1:6060", name)
+			}
+			i++
+			value = args[i]
+		}
+		addr = value
+	}
+	return rest, addr, nil
+}

@@ -1,0 +1,164 @@
+// Package devstack starts the development stand-ins, the sign-in provider (internal/devidp) and
+// the Partner Center emulator (internal/pcemu), each a real HTTP service on a loopback port of
+// its own, for `web --dev`, the bench and the tests.
+package devstack
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"pcsupport/internal/devidp"
+	"pcsupport/internal/pcemu"
+)
+
+// Client is an application to register with the sign-in provider. One that brings no credential
+// of its own (certificate, federated token) gets a secret made at start (see Stack.Secret):
+// none is ever written down.
+type Client = devidp.Client
+
+// Options say what differs between the users of the stand-ins.
+type Options struct {
+	Clients             []Client
+	AccessTokenLifetime time.Duration    // default devidp's: 1h, as Entra ID issues them
+	Personas            []devidp.Persona // default devidp.Personas(); each gets its role in the emulator
+	Logger              *slog.Logger     // the emulator's request records and the servers' errors; default discards
+}
+
+// Stack is the running stand-ins.
+type Stack struct {
+	Provider    *devidp.Provider
+	Emulator    *pcemu.Emulator
+	ProviderURL string // the issuer, e.g. http://127.0.0.1:41234
+	EmulatorURL string // the Partner Center API base URL
+
+	secrets  map[string]string
+	provider *http.Server
+	emulator *http.Server
+	accepted atomic.Int64 // connections the emulator accepted
+}
+
+// Start starts the provider and the emulator; the emulator trusts the provider's signing key
+// and gives every persona its Partner Center role. Close stops both.
+func Start(opts Options) (*Stack, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{secrets: map[string]string{}}
+	providerLn, err := listenLoopback("dev sign-in provider")
+	if err != nil {
+		return nil, err
+	}
+	s.ProviderURL = "http://" + providerLn.Addr().String()
+	clients := make([]devidp.Client, len(opts.Clients))
+	for i, c := range opts.Clients {
+		if c.Secret == "" && c.Certificate == nil && c.Federated == nil {
+			c.Secret = rand.Text()
+			s.secrets[c.ID] = c.Secret
+		}
+		clients[i] = c
+	}
+	s.Provider, err = devidp.New(devidp.Options{Issuer: s.ProviderURL, Clients: clients,
+		AccessTokenLifetime: opts.AccessTokenLifetime, Personas: opts.Personas})
+	if err != nil {
+		providerLn.Close()
+		return nil, fmt.Errorf("dev sign-in provider: %w", err)
+	}
+	s.provider = serve(providerLn, s.Provider, log)
+
+	s.Emulator = newEmulator(s.Provider, log)
+	personas := opts.Personas
+	if len(personas) == 0 {
+		personas = devidp.Personas()
+	}
+	for _, p := range personas {
+		s.Emulator.AssignRole(p.TenantID, p.ObjectID, p.Role)
+	}
+	emulatorLn, err := listenLoopback("Partner Center emulator")
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.EmulatorURL = "http://" + emulatorLn.Addr().String()
+	s.emulator = serve(&countingListener{Listener: emulatorLn, n: &s.accepted}, s.Emulator, log)
+	return s, nil
+}
+
+// newEmulator makes an emulator that accepts the provider's tokens. Rate limiting stays off
+// (the emulator's default): every session works for the one dev partner.
+func newEmulator(p *devidp.Provider, log *slog.Logger) *pcemu.Emulator {
+	var keys []crypto.PublicKey
+	for _, k := range p.KeySet().Keys {
+		keys = append(keys, k.Key)
+	}
+	return pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: keys}, Issuers: []string{p.Issuer()},
+		Logger: log.With("component", "pcemu")})
+}
+
+// Secret is the client secret made at start for the registered client id ("" for another id).
+func (s *Stack) Secret(clientID string) string { return s.secrets[clientID] }
+
+// FaultsURL is the emulator's fault injection page.
+func (s *Stack) FaultsURL() string { return s.EmulatorURL + "/_emulator/" }
+
+// EmulatorConnections counts the connections the emulator accepted: few when callers reuse them.
+func (s *Stack) EmulatorConnections() int64 { return s.accepted.Load() }
+
+// StopProvider closes the sign-in provider at once, as an outage would.
+func (s *Stack) StopProvider() { _ = s.provider.Close() }
+
+// StopEmulator closes the emulator at once, as an outage would.
+func (s *Stack) StopEmulator() { _ = s.emulator.Close() }
+
+// Close lets requests under way finish (for up to 5 s) and stops both services.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range []*http.Server{s.provider, s.emulator} {
+		if srv != nil {
+			_ = srv.Shutdown(ctx)
+		}
+	}
+}
+
+func listenLoopback(what string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on loopback: %w", what, err)
+	}
+	return ln, nil
+}
+
+func serve(ln net.Listener, h http.Handler, log *slog.Logger) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("dev stand-in stopped serving", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	return srv
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
