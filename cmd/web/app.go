@@ -12,6 +12,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
+	"pcsupport/internal/devidp"
 	"pcsupport/internal/handlers"
 	"pcsupport/internal/metrics"
 	"pcsupport/internal/pcclient"
@@ -45,6 +46,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		}
 		a.dev = dev
 		closers = append(closers, dev.close)
+		// The second dev partner gets contact details of its own: with the emulator's seed (Contoso's
+		// values) anyone trying tenant isolation would take them for a leak.
+		dev.emu.SetProfile(devidp.OtherTenantID, "support@fabrikam-partner.example", "+44 20 7946 0000", "www.fabrikam-partner.example")
 	}
 
 	m := metrics.New()
@@ -55,6 +59,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	closers = append(closers, sessionStore.close)
 	a.sessionStoreReady = sessionStore.ready
+	changeHistory, err := openHistoryStore(ctx, cfg, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	closers = append(closers, changeHistory.close)
 
 	signIn, err := auth.New(auth.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential,
@@ -90,11 +100,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn,
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
-		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker})
+		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
+		History: changeHistory.store, ObserveHistoryFailure: m.HistoryWriteFailed})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
 	a.handler = signIn.Middleware(newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []readinessCheck{
-		{"sign-in provider", signIn.Ready},
-		{"session store", a.sessionStoreReady},
+		{name: "sign-in provider", check: signIn.Ready},
+		{name: "session store", check: a.sessionStoreReady},
+		{name: "history store", check: changeHistory.store.Ping, informational: true},
 	}}))
 	return a, nil
 }

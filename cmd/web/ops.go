@@ -23,10 +23,13 @@ import (
 type readinessCheck struct {
 	name  string
 	check func(context.Context) error
+	// informational: a failure is reported but the app stays ready (it serves without it, and an
+	// outage shared by every replica must not take them all out of service).
+	informational bool
 }
 
-// readyz answers 200 when every check passes and 503 otherwise, one line per check. The reasons
-// go to the log, not to the answer: /readyz needs no session.
+// readyz answers 200 when every check passes (informational ones aside) and 503 otherwise, one
+// line per check. The reasons go to the log, not to the answer: /readyz needs no session.
 func readyz(checks []readinessCheck, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
@@ -40,7 +43,12 @@ func readyz(checks []readinessCheck, log *slog.Logger) echo.HandlerFunc {
 		status := http.StatusOK
 		var b strings.Builder
 		for i, rc := range checks {
-			if errs[i] != nil {
+			switch {
+			case errs[i] != nil && rc.informational:
+				fmt.Fprintf(&b, "%s: failing (the app serves without it)\n", rc.name)
+				log.Warn("failing, ready anyway", "check", rc.name, "err", errs[i])
+				continue
+			case errs[i] != nil:
 				status = http.StatusServiceUnavailable
 				fmt.Fprintf(&b, "%s: not ready\n", rc.name)
 				log.Warn("not ready", "check", rc.name, "err", errs[i])
