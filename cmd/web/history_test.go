@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
 
 	"pcsupport/internal/clientauth"
 	"pcsupport/internal/devidp"
@@ -319,5 +321,43 @@ func TestHistoryOnPostgresSharedByReplicas(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "history store: ok") {
 		t.Errorf("readyz on PostgreSQL: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// A PostgreSQL that is not there when the app starts does not stop it; the history is kept from
+// when the database answers, without a restart.
+func TestHistoryPostgresReachedAfterStart(t *testing.T) {
+	t.Parallel()
+	existing := pgtest.NewDatabase(t)
+	u, _ := url.Parse(existing)
+	u.Path += "_later"
+	app := startApp(t, "--database-url", u.String())
+	if status, body := getReadyz(t, app); status != http.StatusOK || !strings.Contains(body, "history store: failing") {
+		t.Fatalf("readyz before the database exists: %d\n%s", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+strings.TrimPrefix(u.Path, "/")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, body := getReadyz(t, app); strings.Contains(body, "history store: ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the history store was not reached within 10 s of the database appearing")
+		}
+	}
+	b := newBrowser(t)
+	form := formValues(b.signIn(app, "admin"))
+	form.Set("telephone", "+49 30 7654321")
+	b.post(app.url+"save", form)
+	if _, doc := b.get(app.url + "history"); len(historyRows(doc)) != 2 {
+		t.Errorf("history after the database appeared: %q", historyRows(doc))
 	}
 }
