@@ -19,8 +19,13 @@ import (
 type historyExport interface {
 	begin(w io.Writer, tenantID string, at time.Time) error
 	entry(e history.Entry) error
+	flush() error // what entry buffered goes to w
 	end() error
 }
+
+// exportFlushEvery is how many entries an export writes before it flushes: a long history then
+// streams (uncompressed) instead of being held whole in memory to be compressed.
+var exportFlushEvery = 1000
 
 func (h *Handlers) exportHistoryCSV(c echo.Context) error {
 	return h.exportHistory(c, "csv", "text/csv; charset=utf-8", &csvExport{})
@@ -41,7 +46,7 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		return echo.ErrNotFound
 	}
 	now := time.Now().UTC()
-	started := false
+	started, written := false, 0
 	start := func() error {
 		if started {
 			return nil
@@ -58,7 +63,16 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		if err := start(); err != nil {
 			return err
 		}
-		return x.entry(e)
+		if err := x.entry(e); err != nil {
+			return err
+		}
+		if written++; written%exportFlushEvery == 0 {
+			if err := x.flush(); err != nil {
+				return err
+			}
+			c.Response().Flush()
+		}
+		return nil
 	})
 	if err == nil {
 		if err = start(); err == nil {
@@ -108,10 +122,12 @@ func (x *csvExport) entry(e history.Entry) error {
 	return x.w.Write(row)
 }
 
-func (x *csvExport) end() error {
+func (x *csvExport) flush() error {
 	x.w.Flush()
 	return x.w.Error()
 }
+
+func (x *csvExport) end() error { return x.flush() }
 
 // inertCell keeps a spreadsheet from running a value as a formula (CSV injection): the values
 // were typed by people. A telephone "+33 1 23 45 67 89" reads "'+33 1 23 45 67 89".
@@ -184,6 +200,8 @@ func (x *jsonExport) entry(e history.Entry) error {
 	_, err = io.WriteString(x.w, sep+string(b))
 	return err
 }
+
+func (x *jsonExport) flush() error { return nil } // entry writes straight through
 
 func (x *jsonExport) end() error {
 	_, err := io.WriteString(x.w, "\n]}\n")

@@ -596,3 +596,36 @@ func TestHistoryNeedsMFA(t *testing.T) {
 		}
 	}
 }
+
+// A long export streams: flushed every so many entries, it still holds every entry once, in order.
+func TestHistoryExportsStreamLongHistories(t *testing.T) {
+	defer func(n int) { exportFlushEvery = n }(exportFlushEvery)
+	exportFlushEvery = 4
+	store := openSQLiteHistory(t)
+	a := newHistoryApp(t, ada, store, newProfiles())
+	for i := range 10 {
+		c := history.Contacts{Email: fmt.Sprintf("s%d@contoso.example", i), Telephone: "1", Website: "w.example"}
+		if err := store.Observe(context.Background(), "tenant-a", c, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := a.client.Get(a.url + "history.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(resp.Body).ReadAll()
+	resp.Body.Close()
+	if err != nil || len(rows) != 11 || rows[1][5] != "s9@contoso.example" || rows[10][5] != "s0@contoso.example" {
+		t.Errorf("CSV of 10 entries: %v %q", err, rows)
+	}
+	resp, err = a.client.Get(a.url + "history.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ Entries []json.RawMessage }
+	err = json.NewDecoder(resp.Body).Decode(&file)
+	resp.Body.Close()
+	if err != nil || len(file.Entries) != 10 {
+		t.Errorf("JSON of 10 entries: %v, %d entries", err, len(file.Entries))
+	}
+}
