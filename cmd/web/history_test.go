@@ -361,3 +361,29 @@ func TestHistoryPostgresReachedAfterStart(t *testing.T) {
 		t.Errorf("history after the database appeared: %q", historyRows(doc))
 	}
 }
+
+// Under a path prefix, with the proxy stripping it: the link under the form, the history page's
+// links and the exports all live under the prefix.
+func TestHistoryUnderAPrefix(t *testing.T) {
+	t.Parallel()
+	app, _ := startUnderPrefix(t, true)
+	b := newBrowser(t)
+	doc := b.signIn(app, "admin")
+	link := doc.Find("#last-change a").AttrOr("href", "")
+	if link != testPrefix+"history" {
+		t.Fatalf("link under the form: %q", link)
+	}
+	form := formValues(doc)
+	form.Set("telephone", "+33 1 33 33 33 33")
+	b.post(app.url+"save", form)
+	resp, doc := b.get(resolve(app.url, link))
+	if resp.StatusCode != http.StatusOK || len(historyRows(doc)) != 2 {
+		t.Fatalf("history under the prefix: %d %q", resp.StatusCode, historyRows(doc))
+	}
+	checkURLsKeepPrefix(t, "history page", doc, app.url)
+	for _, sel := range []string{`a[href$="history.csv"]`, `a[href$="history.json"]`} {
+		if body := b.download(resolve(app.url, doc.Find(sel).AttrOr("href", ""))); !bytes.Contains(body, []byte("+33 1 33 33 33 33")) {
+			t.Errorf("%s under the prefix lacks the save:\n%s", sel, body)
+		}
+	}
+}
