@@ -205,13 +205,16 @@ func TestBrowserEveryStateAccessible(t *testing.T) {
 	// The app first: cleanups run last first, so the browser closes its connections before the
 	// app shuts down (net/http waits 5 s for a connection that never sent a request).
 	app := startApp(t)
+	historyDown := startApp(t, "--database-url", "postgres://pcs@127.0.0.1:1/history?connect_timeout=1&sslmode=disable")
 	ctx := newChrome(t)
 	must(t, chromedp.Do(ctx, chromedp.Navigate("about:blank"))) // the browser runs: contexts can be added
 	seen := map[string]bool{}
 	for _, lang := range []string{"en", "fr"} {
 		t.Run(lang, func(t *testing.T) {
 			tab := newBrowserContext(t, ctx)
-			everyState(t, tab, app, &stateChecker{t: t, axe: src, prefix: lang, seen: seen}, lang)
+			s := &stateChecker{t: t, axe: src, prefix: lang, seen: seen}
+			everyState(t, tab, app, s, lang)
+			historyStates(t, tab, app, historyDown, s, lang)
 		})
 	}
 }

@@ -57,6 +57,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	closers = append(closers, sessionStore.close)
 	a.sessionStoreReady = sessionStore.ready
+	changeHistory, err := openHistoryStore(ctx, cfg, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	closers = append(closers, changeHistory.close)
 
 	signIn, err := auth.New(auth.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential,
@@ -92,10 +98,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn,
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
-		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker})
+		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
+		History: changeHistory.store, ObserveHistoryFailure: m.HistoryWriteFailed})
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},
+		{Name: "history store", Check: changeHistory.store.Ping, Informational: true},
 	}})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
 	a.handler = middleware.Compress(signIn.Middleware(router))

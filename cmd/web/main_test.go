@@ -5,13 +5,15 @@ import (
 	"os"
 	"testing"
 
+	"pcsupport/internal/history/pgtest"
 	"pcsupport/internal/i18n"
 )
 
 // TestMain fails the run when any page or message asked the catalogue for a message it lacks:
-// some message ids are built at run time, so only running the app finds them all.
+// some message ids are built at run time, so only running the app finds them all. pgtest stops
+// the PostgreSQL cluster a test started.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if missing := i18n.MissingSoFar(); len(missing) > 0 {
 		fmt.Fprintf(os.Stderr, "messages missing from the catalogue: %v\n", missing)
 		code = 1

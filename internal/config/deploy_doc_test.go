@@ -60,6 +60,7 @@ func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
 	secrets := map[string]string{ // what the mounted secret files would hold
 		"PCS_SESSION_KEYS_FILE": key(32) + "\n" + key(32),
 		"PCS_REDIS_URL_FILE":    "redis://redis:6379/0",
+		"PCS_DATABASE_URL_FILE": "postgres://pcsupport:pw@pcsupport-db.postgres.database.azure.com:5432/pcsupport?sslmode=verify-full",
 	}
 	e := map[string]string{}
 	for _, p := range pairs {
@@ -87,6 +88,9 @@ func TestDeployGuideKubernetesExampleLoads(t *testing.T) {
 	}
 	if c.SessionStore != "redis" || c.RoutePrefix != "/partner/support/" || c.IdentityHeader == "" || len(c.TrustedProxies) == 0 {
 		t.Errorf("example config: store %q, routes %q, identity %q, proxies %v", c.SessionStore, c.RoutePrefix, c.IdentityHeader, c.TrustedProxies)
+	}
+	if c.DatabaseURL == "" || c.HistoryRetention == 0 { // two replicas share the change history
+		t.Errorf("example config: database URL %q, history retention %v", c.DatabaseURL, c.HistoryRetention)
 	}
 	for _, probe := range []string{c.RoutePrefix + "healthz", c.RoutePrefix + "readyz", c.RoutePrefix + "metrics"} {
 		if !strings.Contains(doc, "path: "+probe) && !strings.Contains(doc, "prometheus.io/path: "+probe) {

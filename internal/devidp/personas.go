@@ -1,7 +1,12 @@
 package devidp
 
-// TenantID is the dev partner tenant, "Contoso Partner". Every default persona belongs to it.
+// TenantID is the dev partner tenant, "Contoso Partner". Every default persona but one belongs
+// to it.
 const TenantID = "6f0c2b3e-8d4a-4e1f-9b7c-2a5d8e1f4c30"
+
+// OtherTenantID is a second partner tenant, "Fabrikam Partner": what its people see must never
+// include Contoso's (and the other way round).
+const OtherTenantID = "9d3f6a1b-2c8e-4b7d-a5f0-7e1c3b9d2a48"
 
 // PartnerCenterAppID is the appId of the "Microsoft Partner Center" resource app in Entra ID.
 const PartnerCenterAppID = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"
@@ -18,8 +23,9 @@ type Persona struct {
 	Description string // one line shown on the sign-in page
 }
 
-// Personas returns the three people every development setup needs: one who may save the
-// support profile, one whose save Partner Center refuses for the role, and one refused for MFA.
+// Personas returns the people every development setup needs: one who may save the support
+// profile, one whose save Partner Center refuses for the role, one refused for MFA, and an admin
+// of another partner tenant.
 func Personas() []Persona {
 	return []Persona{
 		{
@@ -51,6 +57,16 @@ func Personas() []Persona {
 			MFA:         false,
 			Role:        "AccountAdmin",
 			Description: "Account admin, signed in without MFA: gets the MFA explanation",
+		},
+		{
+			Key:         "other",
+			ObjectID:    "e4a7c2d9-5b1f-4e8a-b3c6-9d0e1f2a3b94",
+			Name:        "Olga Other",
+			UPN:         "olga.other@fabrikam-partner.example",
+			TenantID:    OtherTenantID,
+			MFA:         true,
+			Role:        "AccountAdmin",
+			Description: "Account admin of another partner (Fabrikam), signed in with MFA: sees and saves only Fabrikam's",
 		},
 	}
 }

@@ -84,6 +84,9 @@ func Start(opts Options) (*Stack, error) {
 	for _, p := range personas {
 		s.Emulator.AssignRole(p.TenantID, p.ObjectID, p.Role)
 	}
+	// The second dev partner has contact details of its own: with the emulator's seed (Contoso's
+	// values) anyone trying tenant isolation would take them for a leak.
+	s.Emulator.SeedProfile(devidp.OtherTenantID, "support@fabrikam-partner.example", "+44 20 7946 0000", "www.fabrikam-partner.example")
 	emulatorLn, err := listenLoopback("Partner Center emulator")
 	if err != nil {
 		s.Close()

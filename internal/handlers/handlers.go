@@ -94,6 +94,9 @@ type Handlers struct {
 	tenantLockWait time.Duration
 	submissions    submissions
 	observeSave    SaveObserver // nil: saves are not counted
+
+	history               History              // nil: no change history is kept (some tests)
+	observeHistoryFailure HistoryWriteObserver // nil: failed history writes are only logged
 }
 
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
@@ -117,6 +120,11 @@ type Options struct {
 	SaveLocker Locker
 	// ObserveSave, optional, is told the outcome of every save attempt (cmd/web counts them).
 	ObserveSave SaveObserver
+	// History keeps the change history of each partner tenant; nil keeps none (no history page,
+	// no line under the form).
+	History History
+	// ObserveHistoryFailure, optional, is told of every history write that failed.
+	ObserveHistoryFailure HistoryWriteObserver
 }
 
 // New returns the handlers.
@@ -124,7 +132,7 @@ func New(o Options) *Handlers {
 	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept,
 		basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
 		catalog: i18n.Default(), log: o.Logger, audit: o.Audit, tenantLocks: o.SaveLocker, tenantLockWait: tenantLockWait,
-		observeSave: o.ObserveSave}
+		observeSave: o.ObserveSave, history: o.History, observeHistoryFailure: o.ObserveHistoryFailure}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -148,6 +156,11 @@ func (h *Handlers) Register(g *echo.Group) {
 	g.GET("/lang", h.switchLanguage)
 	g.GET("/", h.showProfile, h.requireUser)
 	g.POST("/save", h.saveProfile, h.requireUser)
+	if h.history != nil {
+		g.GET("/history", h.showHistory, h.requireUser)
+		g.GET("/history.csv", h.exportHistoryCSV, h.requireUser)
+		g.GET("/history.json", h.exportHistoryJSON, h.requireUser)
+	}
 	g.GET("/auth/signin", h.startSignIn)
 	g.GET("/auth/callback", h.callback)
 	g.POST("/auth/signout", h.signOut)

@@ -11,10 +11,10 @@ import (
 )
 
 // saveProfile saves the form: save decides what happens, recordSave writes it down, answerSave
-// tells the person.
+// tells the person (also when the history could not be written).
 func (h *Handlers) saveProfile(c echo.Context) error {
 	res := h.save(c, readProfileForm(c))
-	h.recordSave(c, res)
+	res = h.recordSave(c, res)
 	return h.answerSave(c, res)
 }
 
@@ -71,6 +71,7 @@ func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
 
 	pc := h.upstream(c)
 	res.correlationID = pcclient.NewID()
+	res.started = time.Now() // before the check: another replica may notice this save's change from here on
 	fetched, err := pc.get(res.correlationID)
 	if err != nil {
 		return failed(res, err, stepGet)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,11 +24,16 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		return h.loadFailed(c, err, correlationID)
 	}
 	loaded := contactsOf(p)
-	form := h.form(c, loaded, loaded, nil)
-	if kept := h.restoreKept(c); kept != nil {
+	h.observeRead(c, loaded, time.Now()) // before the form is built: its history line may be this change
+	values := loaded
+	kept := h.restoreKept(c)
+	if kept != nil {
 		// What they typed before signing in again; it was loaded from the values of that time,
 		// so a colleague's change in between is still caught as a conflict on save.
-		form = h.form(c, kept.typed, kept.loaded, nil)
+		values, loaded = kept.typed, kept.loaded
+	}
+	form := h.form(c, values, loaded, nil)
+	if kept != nil {
 		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: h.loc(c).T("kept.title"), Lines: []string{h.loc(c).T("kept.line")}}
 	} else if flash := h.flash.TakeFlash(c.Response(), c.Request()); flash != nil {
 		var saved savedChange
@@ -74,7 +80,8 @@ func (h *Handlers) restoreKept(c echo.Context) *profileForm {
 	return &f
 }
 
-// form builds the form view model: values as shown, loaded as fetched from Partner Center.
+// form builds the form view model: values as shown, loaded as fetched from Partner Center, and
+// the line about the last change under it.
 func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldErrors) views.ProfileForm {
 	return views.ProfileForm{
 		Action:      h.basePath + "save",
@@ -82,6 +89,7 @@ func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldError
 		Fields:      fields(h.loc(c), values, loaded, errs),
 		Fingerprint: encodeLoaded(loaded),
 		Submission:  newSubmissionID(),
+		History:     h.historyLine(c),
 	}
 }
 

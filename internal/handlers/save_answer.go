@@ -56,18 +56,23 @@ func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
 type savedChange struct {
 	Before contacts `json:"b"`
 	After  contacts `json:"a"`
+	// HistoryNotRecorded: the change history lacks this save (its store failed).
+	HistoryNotRecorded bool `json:"h,omitempty"`
 }
 
 func savedNotice(l *i18n.Localizer, s savedChange) *views.Notice {
 	n := noticeOf(views.NoticeSuccess, l, "save.saved.title", "save.saved.line")
 	n.Changes = changes(l, s.Before, s.After)
+	if s.HistoryNotRecorded {
+		n.Lines = append(n.Lines, l.T("save.historyNotRecorded"))
+	}
 	return &n
 }
 
 // respondSaved answers a successful save: the fragment for htmx, a redirect with a one-time
 // message for a plain POST (so reloading the page does not post again).
 func (h *Handlers) respondSaved(c echo.Context, res saveResult) error {
-	change := savedChange{Before: *res.current, After: *res.stored}
+	change := savedChange{Before: *res.current, After: *res.stored, HistoryNotRecorded: res.historyNotRecorded}
 	if !isHTMX(c) {
 		b, _ := json.Marshal(change)
 		if err := h.flash.AddFlash(c.Response(), c.Request(), b); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pcsupport/internal/history"
 	"pcsupport/internal/pcclient"
 )
 
@@ -14,11 +15,14 @@ import (
 // /metrics. It must be quick and safe for concurrent use.
 type SaveObserver func(outcome string)
 
-// recordSave writes down what a save attempt came to: exactly one audit record (who, when, typed,
-// before and after, the outcome, the app's and Partner Center's status and code, and the ids
-// Microsoft support asks for; never tokens, cookies or secrets; Partner Center's own audit
-// records do not cover this resource), and the metric.
-func (h *Handlers) recordSave(c echo.Context, res saveResult) {
+// recordSave writes down what a save attempt came to: the change history entry (see
+// recordHistory), exactly one audit record (who, when, typed, before and after, the outcome, the
+// app's and Partner Center's status and code, and the ids Microsoft support asks for; never
+// tokens, cookies or secrets; Partner Center's own audit records do not cover this resource),
+// and the metric. It returns the result with historyNotRecorded set when a confirmed save is
+// missing from the history.
+func (h *Handlers) recordSave(c echo.Context, res saveResult) saveResult {
+	res = h.recordHistory(c, res)
 	if h.observeSave != nil {
 		h.observeSave(string(res.outcome))
 	}
@@ -56,6 +60,41 @@ func (h *Handlers) recordSave(c echo.Context, res saveResult) {
 	if res.err != nil && res.outcome != outcomeSignInRequired {
 		h.logger(c).Warn("save support profile failed", "step", res.step, "user", u.Username, "correlation_id", res.correlationID, "err", res.err)
 	}
+	return res
+}
+
+// recordHistory writes into the change history what the attempt learnt: a save Partner Center
+// confirmed (with the outside change its check read, if any, before it), or else the values the
+// check read (a colleague's change elsewhere, noticed here). Refused attempts change nothing
+// upstream, so they are not history (the audit record keeps them); a repeated submission was
+// recorded by the first.
+func (h *Handlers) recordHistory(c echo.Context, res saveResult) saveResult {
+	switch {
+	case res.outcome == outcomeSaved:
+		res.historyNotRecorded = h.recordSaved(c, res) != nil
+	case res.current != nil && res.outcome != outcomeDuplicate:
+		h.observeRead(c, *res.current, res.started)
+	}
+	return res
+}
+
+// recordSaved writes a confirmed save; nil also when no history is kept for this person.
+func (h *Handlers) recordSaved(c echo.Context, res saveResult) error {
+	tenant := historyTenant(c)
+	if h.history == nil || tenant == "" {
+		return nil
+	}
+	u := res.user
+	ctx, cancel := historyContext(c)
+	defer cancel()
+	err := h.history.RecordSave(ctx, history.Save{TenantID: tenant,
+		By:     history.Person{ObjectID: u.ObjectID, Name: u.Name, Username: u.Username},
+		Before: historyContacts(*res.current), After: historyContacts(*res.stored),
+		CorrelationID: res.correlationID, RequestID: res.requestID, Started: res.started, At: res.at})
+	if err != nil {
+		h.historyWriteFailed(c, historyWriteSave, err)
+	}
+	return err
 }
 
 func contactAttrs(c contacts) []any {

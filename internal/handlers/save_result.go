@@ -27,7 +27,8 @@ const (
 )
 
 // saveResult is what one save attempt came to. save decides it and answers nothing; answerSave
-// turns it into the answer; recordSave makes the audit record and the metric from it; a saved
+// turns it into the answer; recordSave makes the history entry, the audit record and the metric
+// from it; a saved
 // result is what a repeated submission and the page after a redirect are given.
 type saveResult struct {
 	outcome saveOutcome
@@ -41,9 +42,14 @@ type saveResult struct {
 	err  error  // the failed call's error
 	step string // which call failed: stepGet or stepUpdate
 
-	correlationID string // of the check and the PUT
-	requestID     string // the PUT's MS-RequestId (the form's submission id), or Partner Center's on a failure
-	at            time.Time
+	correlationID string    // of the check and the PUT
+	requestID     string    // the PUT's MS-RequestId (the form's submission id), or Partner Center's on a failure
+	started       time.Time // just before the check; zero when no check was made
+	at            time.Time // when the save began, or when Partner Center confirmed it (saved)
+
+	// historyNotRecorded is set by recordSave when a confirmed save could not be written to the
+	// change history; the answer says so.
+	historyNotRecorded bool
 }
 
 // status is the HTTP status the answer carries.

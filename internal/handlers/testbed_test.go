@@ -36,12 +36,12 @@ type testbed struct {
 
 const testCSRF = "test-csrf-token"
 
-var ada = auth.User{Subject: "sub-ada", ObjectID: "oid-ada", TenantID: "tid-contoso", Name: "Ada Admin",
+var signedInAda = auth.User{Subject: "sub-ada", ObjectID: "oid-ada", TenantID: "tid-contoso", Name: "Ada Admin",
 	Username: "ada@contoso.example", AMR: []string{"pwd", "mfa"}}
 
 func newTestbed(t *testing.T) *testbed {
 	t.Helper()
-	u := ada
+	u := signedInAda
 	tb := &testbed{t: t, pc: &scriptedProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")},
 		auth: &fakeAuth{user: &u}, audit: &bytes.Buffer{}}
 	tb.h = New(Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth,
@@ -116,7 +116,6 @@ func (tb *testbed) auditRecords() []map[string]any {
 	return out
 }
 
-func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
 
 // scriptedProfiles is Partner Center in memory. Each call takes the next scripted error for its
 // method, if any; a PUT whose error is marked applied stores the profile before failing (its

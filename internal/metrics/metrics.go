@@ -1,6 +1,6 @@
 // Package metrics counts what operators of the app watch, in the Prometheus format and on a
 // registry of its own: requests by route, Partner Center calls, sign-ins, token refreshes and
-// saves, each by outcome.
+// saves, each by outcome, and failed writes of the change history.
 package metrics
 
 import (
@@ -46,7 +46,14 @@ type Metrics struct {
 	signIns   *prometheus.CounterVec
 	refreshes *prometheus.CounterVec
 	saves     *prometheus.CounterVec
+	history   *prometheus.CounterVec
 }
+
+// What a failed history write was recording (the label of HistoryWriteFailed).
+const (
+	HistorySave    = "save"    // a save made through the app
+	HistoryObserve = "observe" // the values a Partner Center read found (a baseline or an outside change)
+)
 
 // New registers the app's collectors, and the Go runtime's and the process's, on a new registry.
 func New() *Metrics {
@@ -77,8 +84,12 @@ func New() *Metrics {
 			Name: "pcsupport_saves_total",
 			Help: "Support profile save attempts, by outcome (saved, unchanged, invalid, conflict, refused, ...), as in the audit trail.",
 		}, []string{"outcome"}),
+		history: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pcsupport_history_write_failures_total",
+			Help: "Change history entries that could not be written, by what they recorded: save (a save made here; the audit log still has it) or observe (values read from Partner Center).",
+		}, []string{"write"}),
 	}
-	m.reg.MustRegister(m.requests, m.inFlight, m.pcCalls, m.signIns, m.refreshes, m.saves,
+	m.reg.MustRegister(m.requests, m.inFlight, m.pcCalls, m.signIns, m.refreshes, m.saves, m.history,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known outcomes show as 0 before the first event, so rates and alerts work from the start.
 	for _, o := range []string{SignInSucceeded, SignInRefused, SignInExpired, SignInFailed} {
@@ -86,6 +97,9 @@ func New() *Metrics {
 	}
 	for _, o := range []string{refreshSuccess, refreshRefused, refreshError} {
 		m.refreshes.WithLabelValues(o)
+	}
+	for _, w := range []string{HistorySave, HistoryObserve} {
+		m.history.WithLabelValues(w)
 	}
 	return m
 }
@@ -123,6 +137,15 @@ func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).In
 
 // Save counts a save attempt by outcome.
 func (m *Metrics) Save(outcome string) { m.saves.WithLabelValues(outcome).Inc() }
+
+// HistoryWriteFailed counts a change history write that failed; write is HistorySave or
+// HistoryObserve (anything else counts as observe, keeping the label's values closed).
+func (m *Metrics) HistoryWriteFailed(write string) {
+	if write != HistorySave {
+		write = HistoryObserve
+	}
+	m.history.WithLabelValues(write).Inc()
+}
 
 // PartnerCenterTransport times every request to Partner Center that goes through next.
 func (m *Metrics) PartnerCenterTransport(next http.RoundTripper) http.RoundTripper {

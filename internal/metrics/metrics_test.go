@@ -103,7 +103,12 @@ func TestCountersAndRequests(t *testing.T) {
 			t.Errorf("sign-in outcome %s is not shown before it happens", o)
 		}
 	}
+	if !strings.Contains(page, `pcsupport_history_write_failures_total{write="save"} 0`) {
+		t.Error("failed history writes are not shown before one happens")
+	}
 	m.SignIn(SignInSucceeded)
+	m.HistoryWriteFailed(HistorySave)
+	m.HistoryWriteFailed("anything else")
 	m.Save("saved")
 	m.Save("saved")
 	m.Save("conflict")
@@ -115,6 +120,8 @@ func TestCountersAndRequests(t *testing.T) {
 		`pcsupport_sign_ins_total{outcome="success"} 1`,
 		`pcsupport_saves_total{outcome="saved"} 2`,
 		`pcsupport_saves_total{outcome="conflict"} 1`,
+		`pcsupport_history_write_failures_total{write="save"} 1`,
+		`pcsupport_history_write_failures_total{write="observe"} 1`,
 		`pcsupport_http_requests_in_flight 1`,
 		`pcsupport_http_request_duration_seconds_count{method="POST",route="/save",status="303"} 1`,
 		`pcsupport_http_request_duration_seconds_bucket{method="POST",route="/save",status="303",le="0.05"} 1`,

@@ -86,6 +86,7 @@ type Emulator struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenant
+	seeds   map[string]profile // a tenant's own first values; others start from seedProfile
 	roles   map[roleKey]string
 	faults  []Fault
 	stats   Stats
@@ -114,6 +115,7 @@ func New(o Options) *Emulator {
 		log:         o.Logger,
 		sleep:       sleepContext,
 		tenants:     map[string]*tenant{},
+		seeds:       map[string]profile{},
 		roles:       map[roleKey]string{},
 	}
 	if len(e.audiences) == 0 {
@@ -185,6 +187,22 @@ func (e *Emulator) SetProfile(tenantID, email, telephone, website string) {
 	e.tenantLocked(tenantID).profile = profile{Email: email, Telephone: telephone, Website: website}
 }
 
+// SeedProfile gives a tenant first values of its own, which it starts from now and after a reset
+// of the storage (other tenants start from Contoso's).
+func (e *Emulator) SeedProfile(tenantID, email, telephone, website string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seeds[tenantID] = profile{Email: email, Telephone: telephone, Website: website}
+	e.tenantLocked(tenantID).profile = e.seeds[tenantID]
+}
+
+func (e *Emulator) seedLocked(tenantID string) profile {
+	if p, ok := e.seeds[tenantID]; ok {
+		return p
+	}
+	return seedProfile
+}
+
 // InjectFaults queues f: the next f.Count API requests that match it are
 // answered with the fault instead of normally.
 func (e *Emulator) InjectFaults(f Fault) {
@@ -227,15 +245,15 @@ func (e *Emulator) TenantStats(tenantID string) Stats {
 func (e *Emulator) resetStorage() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, t := range e.tenants {
-		t.profile = seedProfile
+	for id, t := range e.tenants {
+		t.profile = e.seedLocked(id)
 	}
 }
 
 func (e *Emulator) tenantLocked(tenantID string) *tenant {
 	t, ok := e.tenants[tenantID]
 	if !ok {
-		t = &tenant{profile: seedProfile}
+		t = &tenant{profile: e.seedLocked(tenantID)}
 		e.tenants[tenantID] = t
 	}
 	return t
@@ -247,7 +265,7 @@ func (e *Emulator) peekProfile(tenantID string) profile {
 	if t, ok := e.tenants[tenantID]; ok {
 		return t.profile
 	}
-	return seedProfile
+	return e.seedLocked(tenantID)
 }
 
 func (e *Emulator) loadProfile(tenantID string) profile {

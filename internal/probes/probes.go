@@ -45,7 +45,7 @@ func Readyz(checks []Check, log *slog.Logger) echo.HandlerFunc {
 			}
 			log.Warn("not ready", "check", rc.Name, "err", errs[i])
 			if rc.Informational {
-				fmt.Fprintf(&b, "%s: not available (the app serves without it)\n", rc.Name)
+				fmt.Fprintf(&b, "%s: failing (the app serves without it)\n", rc.Name)
 				continue
 			}
 			status = http.StatusServiceUnavailable

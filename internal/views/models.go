@@ -109,6 +109,46 @@ type ProfileForm struct {
 	// save empty values over the real ones.
 	Unavailable bool
 	ReloadURL   string
+	History     *HistoryLine // nil when no change history is kept
+}
+
+// HistoryLine is the line under the form about the last change, with the link to the history.
+type HistoryLine struct {
+	// Prefix, Time and Suffix make the sentence ("Last changed ", "3 days ago", " by Ada Admin.").
+	Prefix, Suffix string
+	Time           *Time
+	Note           string // the sentence instead, when there is no change to tell of
+	URL, Link      string // the history page and the link's words
+}
+
+// Time is a moment as people read it, with the machine-readable form beside.
+type Time struct {
+	Datetime string // RFC 3339, for the datetime attribute
+	Text     string // what is shown: "3 days ago", or the full time
+	Full     string // the full time, on hover and for screen readers, when Text is not it already
+}
+
+// HistoryPage is one page of a partner's change history, newest first.
+type HistoryPage struct {
+	Page
+	Notice          *Notice // the history cannot be read
+	Empty           string  // a sentence when there is nothing (or no change) to show
+	Entries         []HistoryEntry
+	NewerURL        string // "" on the newest page
+	OlderURL        string // "" on the oldest page
+	CSVURL, JSONURL string // the exports; "" when the history cannot be read
+	FormURL         string // back to the support profile
+}
+
+// HistoryEntry is one step of the history.
+type HistoryEntry struct {
+	Time     Time
+	Summary  string // "Saved in this app by", "Changed outside this app", "First recorded"
+	Who      string // who saved (saved in this app only)
+	Username string // their user name, when it differs from Who
+	Changes  []Change
+	Values   []Detail // the values as first recorded (the baseline, which is not a change)
+	Details  []Detail // the correlation and request ids of a save made here
 }
 
 // ProfilePage is the main page.

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pcsupport/internal/history"
+)
+
+// History is what the handlers need of the change history (internal/history's Store has it).
+type History interface {
+	Observe(ctx context.Context, tenantID string, current history.Contacts, at time.Time) error
+	RecordSave(ctx context.Context, s history.Save) error
+	List(ctx context.Context, tenantID string, c history.Cursor, limit int) (history.Page, error)
+	LastChange(ctx context.Context, tenantID string) (history.Entry, bool, error)
+	Export(ctx context.Context, tenantID string, fn func(history.Entry) error) error
+}
+
+// HistoryWriteObserver is told of every history write that failed: write is "save" (a save
+// made here) or "observe" (values read from Partner Center). cmd/web counts them for /metrics.
+type HistoryWriteObserver func(write string)
+
+// What a history write records, as HistoryWriteObserver is told.
+const (
+	historyWriteSave    = "save"
+	historyWriteObserve = "observe"
+)
+
+// historyTimeout bounds each history call: a database that hangs must not hold up the page or
+// the save, which are the job; the history is the record.
+const historyTimeout = 5 * time.Second
+
+// historyTenant is the key of the signed-in person's history: their partner tenant, always from
+// the session, never from the request. Entra ID writes tenant ids in lowercase; other spellings
+// of the same id must meet the same history. "" when the sign-in names no tenant.
+func historyTenant(c echo.Context) string {
+	return strings.ToLower(strings.TrimSpace(currentUser(c).TenantID))
+}
+
+// historyContext is for a history write: it outlives the request (a person who closes the tab
+// after the save must not lose its record) but not historyTimeout.
+func historyContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), historyTimeout)
+}
+
+// observeRead records what a Partner Center GET found: the first state of a tenant, or a change
+// made outside the app. It reports whether the write went through (false also when no history is
+// kept for this person).
+func (h *Handlers) observeRead(c echo.Context, current contacts, at time.Time) bool {
+	tenant := historyTenant(c)
+	if h.history == nil || tenant == "" {
+		return false
+	}
+	ctx, cancel := historyContext(c)
+	defer cancel()
+	if err := h.history.Observe(ctx, tenant, historyContacts(current), at); err != nil {
+		h.historyWriteFailed(c, historyWriteObserve, err)
+		return false
+	}
+	return true
+}
+
+func (h *Handlers) historyWriteFailed(c echo.Context, write string, err error) {
+	h.logger(c).Error("change history not written", "write", write, "tenant_id", historyTenant(c), "err", err)
+	if h.observeHistoryFailure != nil {
+		h.observeHistoryFailure(write)
+	}
+}
+
+func historyContacts(c contacts) history.Contacts {
+	return history.Contacts{Email: c.Email, Telephone: c.Telephone, Website: c.Website}
+}
+
+func contactsFromHistory(c history.Contacts) contacts {
+	return contacts{Email: c.Email, Telephone: c.Telephone, Website: c.Website}
+}

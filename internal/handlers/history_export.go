@@ -1,0 +1,209 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pcsupport/internal/history"
+	"pcsupport/internal/views"
+)
+
+// historyExport writes a tenant's entries, newest first, in one file format, as they come from
+// the store (a long history is never held in memory).
+type historyExport interface {
+	begin(w io.Writer, tenantID string, at time.Time) error
+	entry(e history.Entry) error
+	flush() error // what entry buffered goes to w
+	end() error
+}
+
+// exportFlushEvery is how many entries an export writes before it flushes: a long history then
+// streams (uncompressed) instead of being held whole in memory to be compressed.
+var exportFlushEvery = 1000
+
+func (h *Handlers) exportHistoryCSV(c echo.Context) error {
+	return h.exportHistory(c, "csv", "text/csv; charset=utf-8", &csvExport{})
+}
+
+func (h *Handlers) exportHistoryJSON(c echo.Context) error {
+	return h.exportHistory(c, "json", "application/json", &jsonExport{})
+}
+
+// exportHistory sends the history of the signed-in person's partner tenant (from the session,
+// never from the request) as a file to download, for auditors.
+func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x historyExport) error {
+	if currentUser(c).MFAMissing() {
+		return h.mfaPage(c)
+	}
+	tenant := historyTenant(c)
+	if tenant == "" {
+		return echo.ErrNotFound
+	}
+	now := time.Now().UTC()
+	started, written := false, 0
+	start := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		hdr := c.Response().Header()
+		hdr.Set(echo.HeaderContentType, contentType)
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="support-profile-history-`+now.Format("2006-01-02")+"."+ext+`"`)
+		hdr.Set("Cache-Control", "no-store")
+		c.Response().WriteHeader(http.StatusOK)
+		return x.begin(c.Response(), tenant, now)
+	}
+	err := h.history.Export(c.Request().Context(), tenant, func(e history.Entry) error {
+		if err := start(); err != nil {
+			return err
+		}
+		if err := x.entry(e); err != nil {
+			return err
+		}
+		if written++; written%exportFlushEvery == 0 {
+			if err := x.flush(); err != nil {
+				return err
+			}
+			c.Response().Flush()
+		}
+		return nil
+	})
+	if err == nil {
+		if err = start(); err == nil {
+			err = x.end()
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case !started:
+		h.logger(c).Error("change history not readable for export", "tenant_id", tenant, "err", err)
+		l := h.loc(c)
+		n := noticeOf(views.NoticeError, l, "history.unavailable.title", "history.unavailable.line")
+		return h.messagePage(c, http.StatusServiceUnavailable, n.Title, n, views.Action{Label: l.T("history.back"), URL: h.basePath + "history"})
+	default:
+		// Half a file is sent: cut the connection, so that the download fails visibly instead of
+		// looking complete.
+		h.logger(c).Error("change history export cut short", "tenant_id", tenant, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// csvHeader names the CSV columns; the names are for scripts as much as people, so they are the
+// same in every language.
+var csvHeader = []string{"when", "kind", "who_name", "who_username",
+	"email_before", "email_after", "telephone_before", "telephone_after", "website_before", "website_after",
+	"correlation_id", "request_id"}
+
+type csvExport struct{ w *csv.Writer }
+
+func (x *csvExport) begin(w io.Writer, _ string, _ time.Time) error {
+	// The byte order mark makes spreadsheet programs read the file as UTF-8 (names with accents).
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	x.w = csv.NewWriter(w)
+	return x.w.Write(csvHeader)
+}
+
+func (x *csvExport) entry(e history.Entry) error {
+	row := []string{machineTime(e.At), string(e.Kind), e.By.Name, e.By.Username,
+		e.Before.Email, e.After.Email, e.Before.Telephone, e.After.Telephone, e.Before.Website, e.After.Website,
+		e.CorrelationID, e.RequestID}
+	for i, v := range row {
+		row[i] = inertCell(v)
+	}
+	return x.w.Write(row)
+}
+
+func (x *csvExport) flush() error {
+	x.w.Flush()
+	return x.w.Error()
+}
+
+func (x *csvExport) end() error { return x.flush() }
+
+// inertCell keeps a spreadsheet from running a value as a formula (CSV injection): the values
+// were typed by people. A telephone "+33 1 23 45 67 89" reads "'+33 1 23 45 67 89".
+func inertCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// jsonExport writes {"tenant_id", "exported_at", "entries": [...]}, one entry at a time.
+type jsonExport struct {
+	w     io.Writer
+	count int
+}
+
+type jsonContacts struct {
+	Email     string `json:"email"`
+	Telephone string `json:"telephone"`
+	Website   string `json:"website"`
+}
+
+type jsonPerson struct {
+	Name     string `json:"name"`
+	Username string `json:"username"`
+	ObjectID string `json:"object_id"`
+}
+
+// jsonEntry is one entry: by is null unless saved in this app; before is null for the baseline.
+type jsonEntry struct {
+	At            string        `json:"at"`
+	Kind          history.Kind  `json:"kind"`
+	By            *jsonPerson   `json:"by"`
+	Before        *jsonContacts `json:"before"`
+	After         jsonContacts  `json:"after"`
+	CorrelationID string        `json:"correlation_id"`
+	RequestID     string        `json:"request_id"`
+}
+
+func (x *jsonExport) begin(w io.Writer, tenantID string, at time.Time) error {
+	x.w = w
+	head, _ := json.Marshal(struct {
+		TenantID   string `json:"tenant_id"`
+		ExportedAt string `json:"exported_at"`
+	}{tenantID, machineTime(at)})
+	// The object is left open for the entries.
+	_, err := io.WriteString(w, string(head[:len(head)-1])+`,"entries":[`)
+	return err
+}
+
+func (x *jsonExport) entry(e history.Entry) error {
+	je := jsonEntry{At: machineTime(e.At), Kind: e.Kind, After: jsonContacts(e.After),
+		CorrelationID: e.CorrelationID, RequestID: e.RequestID}
+	if e.Kind == history.KindSaved {
+		je.By = &jsonPerson{Name: e.By.Name, Username: e.By.Username, ObjectID: e.By.ObjectID}
+	}
+	if e.Kind != history.KindBaseline {
+		before := jsonContacts(e.Before)
+		je.Before = &before
+	}
+	b, err := json.Marshal(je)
+	if err != nil {
+		return err
+	}
+	sep := "\n"
+	if x.count > 0 {
+		sep = ",\n"
+	}
+	x.count++
+	_, err = io.WriteString(x.w, sep+string(b))
+	return err
+}
+
+func (x *jsonExport) flush() error { return nil } // entry writes straight through
+
+func (x *jsonExport) end() error {
+	_, err := io.WriteString(x.w, "\n]}\n")
+	return err
+}

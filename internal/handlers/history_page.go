@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"pcsupport/internal/history"
+	"pcsupport/internal/i18n"
+	"pcsupport/internal/views"
+)
+
+// showHistory shows one page of the change history of the signed-in person's partner tenant,
+// newest first. The tenant comes from the session only: a cursor in the URL (?before=, ?after=)
+// moves within that tenant's entries and can reach no other's.
+func (h *Handlers) showHistory(c echo.Context) error {
+	if currentUser(c).MFAMissing() {
+		return h.mfaPage(c) // Partner Center would not show these values to them either
+	}
+	l := h.loc(c)
+	vm := views.HistoryPage{Page: h.page(c, l.T("history.title")), FormURL: h.basePath}
+	tenant := historyTenant(c)
+	if tenant == "" {
+		vm.Empty = l.T("history.noTenant")
+		return render(c, http.StatusOK, views.HistoryPageView(vm))
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), historyTimeout)
+	defer cancel()
+	page, err := h.history.List(ctx, tenant, history.ParseCursor(c.QueryParams()), history.DefaultPageSize)
+	if err != nil {
+		h.logger(c).Error("change history not readable", "tenant_id", tenant, "err", err)
+		n := noticeOf(views.NoticeError, l, "history.unavailable.title", "history.unavailable.line")
+		vm.Notice, vm.Title = &n, n.Title
+		return render(c, http.StatusServiceUnavailable, views.HistoryPageView(vm))
+	}
+	vm.CSVURL, vm.JSONURL = h.basePath+"history.csv", h.basePath+"history.json"
+	for _, e := range page.Entries {
+		vm.Entries = append(vm.Entries, historyEntryView(l, e))
+	}
+	if page.Newer != nil {
+		vm.NewerURL = h.basePath + "history?" + page.Newer.Encode()
+	}
+	if page.Older != nil {
+		vm.OlderURL = h.basePath + "history?" + page.Older.Encode()
+	}
+	switch {
+	case len(page.Entries) == 0 && page.Newer == nil && page.Older == nil:
+		vm.Empty = l.T("history.empty")
+	case len(page.Entries) == 1 && page.Entries[0].Kind == history.KindBaseline && page.Newer == nil:
+		vm.Empty = l.T("history.noChange")
+	}
+	return render(c, http.StatusOK, views.HistoryPageView(vm))
+}
+
+// historyEntryView puts one entry into words: when, who (or outside this app, or the first
+// record), and field by field what it was and what it became.
+func historyEntryView(l *i18n.Localizer, e history.Entry) views.HistoryEntry {
+	v := views.HistoryEntry{Time: views.Time{Datetime: machineTime(e.At), Text: fullTime(l, e.At)}}
+	before, after := contactsFromHistory(e.Before), contactsFromHistory(e.After)
+	switch e.Kind {
+	case history.KindBaseline:
+		v.Summary = l.T("history.entry.baseline")
+		for _, s := range fieldSpecs {
+			v.Values = append(v.Values, views.Detail{Label: s.short(l), Value: orEmpty(l, after.get(s.name))})
+		}
+		return v
+	case history.KindSaved:
+		v.Summary, v.Who = l.T("history.entry.saved"), personName(e.By)
+		if e.By.Username != v.Who {
+			v.Username = e.By.Username
+		}
+	default:
+		v.Summary = l.T("history.entry.outside")
+	}
+	for _, ch := range changes(l, before, after) {
+		v.Changes = append(v.Changes, views.Change{Label: ch.Label, Before: orEmpty(l, ch.Before), After: orEmpty(l, ch.After)})
+	}
+	if e.CorrelationID != "" {
+		v.Details = append(v.Details, views.Detail{Label: l.T("detail.correlation"), Value: e.CorrelationID})
+	}
+	if e.RequestID != "" {
+		v.Details = append(v.Details, views.Detail{Label: l.T("detail.request"), Value: e.RequestID})
+	}
+	return v
+}
+
+// orEmpty shows an empty value as such, rather than as nothing.
+func orEmpty(l *i18n.Localizer, v string) string {
+	if v == "" {
+		return l.T("history.emptyValue")
+	}
+	return v
+}
