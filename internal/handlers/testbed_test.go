@@ -116,7 +116,6 @@ func (tb *testbed) auditRecords() []map[string]any {
 	return out
 }
 
-
 // scriptedProfiles is Partner Center in memory. Each call takes the next scripted error for its
 // method, if any; a PUT whose error is marked applied stores the profile before failing (its
 // answer was lost).
