@@ -15,6 +15,11 @@ import (
 // historyFile is the SQLite file of the change history, in --data-dir.
 const historyFile = "history.db"
 
+// historyTrustFor is how long a replica believes what it knows of a tenant's newest history
+// state before asking PostgreSQL again (see history.Cached): the line under the form may lag
+// another replica's save by this much.
+const historyTrustFor = 5 * time.Second
+
 // historyBackend is the configured change history store and its retention.
 type historyBackend struct {
 	store history.Store
@@ -51,6 +56,13 @@ func openHistoryStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			store = s
 		}
 	}
+	// With SQLite this process makes every write, so what it knows is always current; with
+	// PostgreSQL other replicas write too, and what this one knows is asked again after a while.
+	trustFor := time.Duration(0)
+	if cfg.DatabaseURL != "" {
+		trustFor = historyTrustFor
+	}
+	store = history.Cached(store, trustFor)
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	retentionDone := make(chan struct{})
 	go func() {

@@ -18,13 +18,13 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if currentUser(c).MFAMissing() {
 		return h.mfaPage(c)
 	}
-	correlationID := pcclient.NewID()
+	correlationID, sent := pcclient.NewID(), time.Now()
 	p, err := h.upstream(c).get(correlationID)
 	if err != nil {
 		return h.loadFailed(c, err, correlationID)
 	}
 	loaded := contactsOf(p)
-	h.observeRead(c, loaded, time.Now()) // before the form is built: its history line may be this change
+	h.observeRead(c, loaded, sent) // before the form is built: its history line may be this change
 	values := loaded
 	kept := h.restoreKept(c)
 	if kept != nil {

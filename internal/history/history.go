@@ -56,8 +56,9 @@ type Save struct {
 // (replicas) on one database.
 type Store interface {
 	// Observe records what a GET found: a baseline the first time the tenant is seen; an outside
-	// entry when current differs from the last recorded state; nothing otherwise. Observers racing
-	// on the same change record it once.
+	// entry when current differs from the last recorded state; nothing otherwise. at is when the
+	// GET was sent: a read sent before the newest entry was recorded may predate it and records
+	// nothing. Observers racing on the same change record it once.
 	Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error
 	// RecordSave records a save made through the app. If the last recorded state differs from
 	// s.Before, the outside change in between is recorded first (so the chain stays whole). An

@@ -22,6 +22,13 @@ func TestMain(m *testing.M) {
 // openSpec opens the store a spec names: "sqlite:PATH" or "postgres:URL". A spec is what a
 // child process needs to open the same database as its parent.
 func openSpec(ctx context.Context, spec string) (Store, error) {
+	if path, ok := strings.CutPrefix(spec, "cached-sqlite:"); ok {
+		s, err := OpenSQLite(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return Cached(s, 0), nil // as the app runs it with one replica
+	}
 	if path, ok := strings.CutPrefix(spec, "sqlite:"); ok {
 		return OpenSQLite(ctx, path)
 	}
@@ -42,6 +49,8 @@ func open(t *testing.T, spec string) Store {
 // rawDB reaches under the interface, for what only an operator or a test does (schema checks).
 func rawDB(s Store) *sql.DB {
 	switch s := s.(type) {
+	case *cachedStore:
+		return rawDB(s.Store)
 	case *SQLiteStore:
 		return s.db
 	case *PostgresStore:

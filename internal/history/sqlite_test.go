@@ -14,6 +14,14 @@ func TestSQLiteContract(t *testing.T) {
 	})
 }
 
+// The app runs SQLite behind Cached, for ever: the contract holds through it too.
+func TestCachedSQLiteContract(t *testing.T) {
+	t.Parallel()
+	storeContract(t, func(t *testing.T) string {
+		return "cached-sqlite:" + filepath.Join(t.TempDir(), "state", "history.db")
+	})
+}
+
 func TestSQLiteFilesAreTheOwnersOnly(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")

@@ -123,6 +123,9 @@ func (s *sqlStore) observe(ctx context.Context, tx *sql.Tx, tenantID string, cur
 		return err
 	case !seen:
 		_, err = s.insert(ctx, tx, 0, Entry{TenantID: tenantID, Kind: KindBaseline, At: at, After: current})
+	case last.After != current && at.Before(last.At):
+		// The read began before the newest entry was recorded (a page loaded while a save went
+		// through): what it found may be older than that entry, not a change. A later read tells.
 	case last.After != current:
 		_, err = s.insert(ctx, tx, last.ID, Entry{TenantID: tenantID, Kind: KindOutside, At: at, Before: last.After, After: current})
 	}

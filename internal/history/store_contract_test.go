@@ -25,6 +25,22 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 // observeContract: recording what a GET found.
 func observeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	ctx := context.Background()
+	t.Run("a read sent before the newest entry was recorded changes nothing", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		mustRecordSave(t, s, save("T1", "a", "b", t0.Add(time.Hour)))
+		// A page load whose GET left while the save was under way read the old values.
+		mustObserve(t, s, "T1", contacts("a"), t0.Add(time.Hour))
+		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved}) {
+			t.Errorf("after a read older than the save: kinds %v, want baseline, saved", got)
+		}
+		mustObserve(t, s, "T1", contacts("c"), t0.Add(2*time.Hour))
+		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside}) {
+			t.Errorf("after a later read found other values: kinds %v, want baseline, saved, outside", got)
+		}
+	})
+
 	t.Run("first sight is a baseline, not a change", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -223,7 +239,8 @@ func raceContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		mustObserve(t, replicas[0], "T1", contacts("base"), t0)
 		race(t, replicas, 8, func(s Store, i int) error {
 			if i%2 == 0 {
-				return s.Observe(ctx, "T1", contacts(fmt.Sprintf("seen%d", i)), t0.Add(time.Hour))
+				// Reads sent after every save was confirmed: each found a change of its own.
+				return s.Observe(ctx, "T1", contacts(fmt.Sprintf("seen%d", i)), t0.Add(2*time.Hour))
 			}
 			return s.RecordSave(ctx, save("T1", fmt.Sprintf("read%d", i), fmt.Sprintf("saved%d", i), t0.Add(time.Hour)))
 		})
@@ -290,7 +307,7 @@ func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	t.Run("times come back in UTC, to the millisecond", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
-		ats := []time.Time{t0, time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), time.Date(2038, 1, 19, 3, 14, 8, 1_000_000, time.FixedZone("", -7*3600))}
+		ats := []time.Time{time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), t0, time.Date(2038, 1, 19, 3, 14, 8, 1_000_000, time.FixedZone("", -7*3600))}
 		for i, at := range ats {
 			mustObserve(t, s, "T1", contacts(fmt.Sprint(i)), at)
 		}
