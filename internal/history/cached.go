@@ -37,9 +37,9 @@ type cachedStore struct {
 }
 
 type tenantState struct {
-	newest   Contacts  // the newest recorded state
-	newestOf time.Time // when it was read or saved
-	newestAt time.Time // when this process learned it
+	newest   Contacts    // the newest recorded state
+	newestOf time.Time   // when it was read or saved
+	newestAt time.Time   // when this process learned it
 	last     *lastChange // nil: not known
 }
 

@@ -71,7 +71,7 @@ func TestCachedKnowsNoOlderThanTheDatabase(t *testing.T) {
 	_, s := newCounted(t, sqliteSpec(t), 0)
 	mustObserve(t, s, "T1", contacts("a"), t0)
 	mustRecordSave(t, s, save("T1", "a", "b", t0.Add(time.Hour)))
-	mustObserve(t, s, "T1", contacts("a"), t0.Add(time.Hour)) // sent before the save was confirmed
+	mustObserve(t, s, "T1", contacts("a"), t0.Add(time.Hour))   // sent before the save was confirmed
 	mustObserve(t, s, "T1", contacts("a"), t0.Add(3*time.Hour)) // someone put the old values back
 	if got := kinds(all(t, s, "T1")); len(got) != 3 || got[2] != KindOutside {
 		t.Errorf("kinds %v, want the change back to the old values noticed", got)
