@@ -1,6 +1,7 @@
 package pcclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -155,4 +156,47 @@ func TestDecodeResponseOversize(t *testing.T) {
 	if !errors.Is(e, errHTMLBody) {
 		t.Fatalf("got %v", e)
 	}
+}
+
+// eachMember walks a valid object as json.Decoder does: the same names, unquoted the same way,
+// with the same values, in the same order.
+func FuzzEachMember(f *testing.F) {
+	for _, seed := range []string{sampleProfile, `{}`, ` { "a" : [1, {"b":"}"}] , "c\"d":"e\\f", "x":-1.5e3,"y":true,"z":null } `,
+		`{"é":"\u00e9","k":"\ud800"}`, `[1]`, `"s"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		type m struct{ name, raw string }
+		var got, want []m
+		err := eachMember(b, func(name string, raw []byte) error {
+			got = append(got, m{name, string(raw)})
+			return nil
+		})
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if tok, _ := dec.Token(); tok != json.Delim('{') {
+			if err == nil {
+				t.Fatalf("%q is no object, yet walked", b)
+			}
+			return
+		}
+		for dec.More() {
+			tok, _ := dec.Token()
+			var raw json.RawMessage
+			if dec.Decode(&raw) != nil {
+				t.Fatal("decoder failed on valid JSON")
+			}
+			want = append(want, m{tok.(string), string(raw)})
+		}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%q: got %v (%v), want %v", b, got, err, want)
+		}
+		for i := range got {
+			if got[i].name != want[i].name || got[i].raw != want[i].raw {
+				t.Fatalf("%q member %d: got %q, want %q", b, i, got[i], want[i])
+			}
+		}
+	})
 }

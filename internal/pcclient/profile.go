@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -128,21 +127,8 @@ func (p *Profile) decode(b []byte) error {
 		}
 		return errors.New("decode profile: invalid JSON")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return errors.New("decode profile: not a JSON object")
-	}
 	var out Profile
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("decode profile: %w", err)
-		}
-		name, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("decode profile: member %q: %w", name, err)
-		}
+	err := eachMember(b, func(name string, raw []byte) error {
 		var field *string
 		switch {
 		case strings.EqualFold(name, "email"):
@@ -153,21 +139,118 @@ func (p *Profile) decode(b []byte) error {
 			field = &out.Website
 		}
 		if field == nil {
-			out.keep(name, raw)
-			continue
+			out.keep(name, append(json.RawMessage(nil), raw...))
+			return nil
 		}
+		var err error
 		if *field, err = contactValue(raw); err != nil {
 			return fmt.Errorf("decode profile: member %q: %w", name, err)
 		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return fmt.Errorf("decode profile: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("decode profile: data after the object")
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	*p = out
 	return nil
+}
+
+var errNotObject = errors.New("decode profile: not a JSON object")
+
+// eachMember calls fn with the name and raw value of each member of a JSON object, in order.
+// b must be valid JSON (json.Valid): the walk then needs no checks of its own, and costs none of
+// a json.Decoder's per-token allocations.
+func eachMember(b []byte, fn func(name string, raw []byte) error) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errNotObject
+	}
+	if i = skipSpace(b, i+1); b[i] == '}' {
+		return nil
+	}
+	for {
+		end := stringEnd(b, i)
+		name, err := jsonString(b[i:end])
+		if err != nil {
+			return fmt.Errorf("decode profile: %w", err)
+		}
+		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
+		valueEnd := valueEnd(b, i)
+		if err := fn(name, b[i:valueEnd]); err != nil {
+			return err
+		}
+		if i = skipSpace(b, valueEnd); b[i] == '}' {
+			return nil
+		}
+		i = skipSpace(b, i+1) // past the comma
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string that starts at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index just past the value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+		j++
+	}
+	return j
+}
+
+// jsonString reads a JSON string; a plain ASCII one directly, any other as json does (escapes,
+// invalid UTF-8).
+func jsonString(raw []byte) (string, error) {
+	inner := raw[1 : len(raw)-1]
+	plain := true
+	for _, c := range inner {
+		if c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // keep stores a member; a repeated name replaces the earlier value, as json does.
@@ -185,9 +268,7 @@ func contactValue(raw json.RawMessage) (string, error) {
 	case bytes.Equal(raw, []byte("null")):
 		return "", nil
 	case len(raw) > 0 && raw[0] == '"':
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
+		return jsonString(raw)
 	case len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
 		return string(raw), nil
 	}
