@@ -57,15 +57,6 @@ func (f ProfileForm) focusTarget() string {
 func (f Field) ErrorID() string { return f.Name + "-error" }
 func (f Field) HintID() string  { return f.Name + "-hint" }
 
-// DescribedBy lists the ids that describe the input.
-func (f Field) DescribedBy() string {
-	ids := f.HintID()
-	if f.Error != "" {
-		ids = f.ErrorID() + " " + ids
-	}
-	return ids
-}
-
 // NoticeKind says how a notice is shown and announced.
 type NoticeKind int
 
