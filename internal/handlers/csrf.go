@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -43,10 +42,12 @@ func CSRF(basePath string, secure bool) echo.MiddlewareFunc {
 				}
 			}
 			if token == "" {
+				// A browser-session cookie, set once: it lives as long as any sign-in of this
+				// browser can, and does not weigh on every answer.
 				token = newCSRFToken()
+				c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: basePath, HttpOnly: true, Secure: secure,
+					SameSite: http.SameSiteLaxMode})
 			}
-			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: basePath, Expires: time.Now().Add(24 * time.Hour),
-				HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 			c.Set(csrfKey, token)
 			return next(c)
 		}

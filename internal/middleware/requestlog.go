@@ -3,7 +3,6 @@ package middleware
 import (
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,10 +14,12 @@ type RequestMetrics interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 }
 
-// ObserveRequests logs one line per request and records it in the metrics, by route pattern. The
-// error, if any, is handed to the error handler here, so that the status logged is the one sent.
-// The query string is never logged: the sign-in callback's carries the authorization code.
-// Probes and scrapes are logged at debug: every few seconds, they would drown the rest.
+// ObserveRequests records every request in the metrics, by route pattern, and logs one line per
+// request: a refused one (4xx) at info, a failed one (5xx) at warn, one that went well at debug
+// (the metrics count those, every save has its audit record, and at info a line per page view
+// was a few percent of its CPU). The error, if any, is handed to the error handler here, so that
+// the status logged is the one sent. The query string is never logged: the sign-in callback's
+// carries the authorization code.
 func ObserveRequests(log *slog.Logger, m RequestMetrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -36,9 +37,12 @@ func ObserveRequests(log *slog.Logger, m RequestMetrics) echo.MiddlewareFunc {
 				route = "unmatched" // any URL at all: keep it out of the labels
 			}
 			m.ObserveRequest(route, req.Method, res.Status, d)
-			level := slog.LevelInfo
-			if strings.HasSuffix(route, "healthz") || strings.HasSuffix(route, "readyz") || strings.HasSuffix(route, "metrics") {
-				level = slog.LevelDebug
+			level := slog.LevelDebug
+			switch {
+			case res.Status >= 500:
+				level = slog.LevelWarn
+			case res.Status >= 400:
+				level = slog.LevelInfo
 			}
 			if !log.Enabled(req.Context(), level) {
 				return nil
