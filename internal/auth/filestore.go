@@ -3,18 +3,15 @@ package auth
 import (
 	"bytes"
 	"context"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 )
 
@@ -26,13 +23,23 @@ import (
 // a write goes to a temporary file that is synced and then renamed over the old one, so a
 // failed write leaves the old session whole.
 type FileStore struct {
-	dir     string
-	codecs  []securecookie.Codec
-	options *sessions.Options
-	// writeFile replaces a file's contents atomically; tests swap in one that fails halfway.
-	writeFile func(path string, data []byte) error
-	cache     *sessionCache
-	lifetime  time.Duration
+	sealedStore
+	files *sessionFiles
+}
+
+// sessionFiles are sessions in a directory: the FileStore's backend.
+type sessionFiles struct {
+	dir string
+	// createTemp makes the temporary file a write goes to; tests make one that fails halfway.
+	createTemp func(dir, pattern string) (tempFile, error)
+}
+
+// tempFile is what a write needs of a temporary file.
+type tempFile interface {
+	Write([]byte) (int, error)
+	Sync() error
+	Close() error
+	Name() string
 }
 
 const sessionFilePrefix = "session_"
@@ -43,124 +50,69 @@ func NewFileStore(dir string, opts CookieOptions, keyPairs ...[]byte) (*FileStor
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("session directory: %w", err)
 	}
-	return &FileStore{dir: dir, codecs: sessionCodecs(opts, keyPairs), options: opts.sessionOptions(), writeFile: writeFileAtomically,
-		cache: newSessionCache(), lifetime: opts.Lifetime}, nil
-}
-
-// sessionCodecs seal a session's contents and its cookie, for every store.
-func sessionCodecs(opts CookieOptions, keyPairs [][]byte) []securecookie.Codec {
-	codecs := securecookie.CodecsFromPairs(keyPairs...)
-	for _, c := range codecs {
-		if sc, ok := c.(*securecookie.SecureCookie); ok {
-			sc.MaxAge(int(opts.Lifetime / time.Second))
-			sc.MaxLength(maxSessionBytes)
-		}
-	}
-	return codecs
+	files := &sessionFiles{dir: dir, createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }}
+	return &FileStore{sealedStore: newSealedStore(files, opts, keyPairs), files: files}, nil
 }
 
 // Get returns the session cached for this request, or loads it.
 func (s *FileStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return sessions.GetRegistry(r).Get(s, name)
+	return s.get(s, r, name)
 }
 
-// New loads the session the request's cookie names. Without a cookie, or when the session is
-// gone, it returns a new session; with a cookie it cannot decode it returns a new session and
-// the error, as gorilla's stores do.
+// New loads the session the request's cookie names (see sealedStore.load).
 func (s *FileStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	session := sessions.NewSession(s, name)
-	opts := *s.options
-	session.Options = &opts
-	session.IsNew = true
-	c, err := r.Cookie(name)
-	if err != nil {
-		return session, nil
-	}
-	id, err := s.cache.sessionID(name, c.Value, s.codecs, s.lifetime)
-	if err != nil {
-		return session, err
-	}
-	if !validSessionID(id) {
-		return session, errors.New("session id is malformed")
-	}
-	path := s.path(id)
-	info, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		s.cache.forget(id)
-		return session, nil
-	case err != nil:
-		return session, fmt.Errorf("read session file: %w: %w", ErrSessionStoreUnavailable, err)
-	}
-	stamp := fileStamp(info)
-	if values, ok := s.cache.get(id, stamp); ok {
-		session.Values, session.ID, session.IsNew = values, id, false
-		return session, nil
-	}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return session, nil
-	case err != nil:
-		return session, fmt.Errorf("read session file: %w: %w", ErrSessionStoreUnavailable, err)
-	}
-	if err := securecookie.DecodeMulti(name, string(data), &session.Values, s.codecs...); err != nil {
-		return session, fmt.Errorf("decode session: %w", err)
-	}
-	// Cached under the stamp read before the contents: if the file changed in between, the
-	// next read sees another stamp and reads it again.
-	s.cache.put(id, stamp, session.Values)
-	session.ID, session.IsNew = id, false
-	return session, nil
+	return s.load(s, r, name)
 }
 
-// fileStamp identifies one version of a session file: every write renames a new file into place.
-func fileStamp(info fs.FileInfo) string {
+// Save writes the session and its cookie; a negative MaxAge deletes both.
+func (s *FileStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
+	return s.save(r, w, session)
+}
+
+// version is the file's identity, one stat: every write renames a new file into place.
+func (f *sessionFiles) version(_ context.Context, id string) (string, string, bool, error) {
+	info, err := os.Stat(f.path(id))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "", false, nil
+	case err != nil:
+		return "", "", false, err
+	}
 	st, _ := info.Sys().(*syscall.Stat_t)
 	var ino uint64
 	if st != nil {
 		ino = st.Ino
 	}
-	return fmt.Sprintf("%d:%d:%d", ino, info.Size(), info.ModTime().UnixNano())
+	return fmt.Sprintf("%d:%d:%d", ino, info.Size(), info.ModTime().UnixNano()), "", true, nil
 }
 
-// Save writes the session and its cookie; a negative MaxAge deletes both.
-func (s *FileStore) Save(_ *http.Request, w http.ResponseWriter, session *sessions.Session) error {
-	if session.Options.MaxAge < 0 {
-		if session.ID != "" {
-			s.cache.forget(session.ID)
-			if err := os.Remove(s.path(session.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("delete session file: %w", err)
-			}
-		}
-		http.SetCookie(w, sessions.NewCookie(session.Name(), "", session.Options))
-		return nil
+func (f *sessionFiles) read(_ context.Context, id string) (string, bool, error) {
+	data, err := os.ReadFile(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
 	}
-	if session.ID == "" {
-		session.ID = newSessionID()
+	return string(data), err == nil, err
+}
+
+func (f *sessionFiles) write(_ context.Context, id, data string, _ time.Duration) error {
+	return f.writeFile(f.path(id), []byte(data)) // expiry: SweepFileSessions, and the codecs
+}
+
+func (f *sessionFiles) remove(_ context.Context, id string) error {
+	if err := os.Remove(f.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	data, err := securecookie.EncodeMulti(session.Name(), session.Values, s.codecs...)
-	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
-	}
-	s.cache.forget(session.ID)
-	if err := s.writeFile(s.path(session.ID), []byte(data)); err != nil {
-		return fmt.Errorf("write session file: %w", err)
-	}
-	cookie, err := securecookie.EncodeMulti(session.Name(), session.ID, s.codecs...)
-	if err != nil {
-		return fmt.Errorf("encode session cookie: %w", err)
-	}
-	http.SetCookie(w, sessions.NewCookie(session.Name(), cookie, session.Options))
 	return nil
 }
+
+func (f *sessionFiles) path(id string) string { return filepath.Join(f.dir, sessionFilePrefix+id) }
 
 // Probe writes, reads back and removes a small file the way sessions are written, so that
 // readiness fails on a full or read-only data directory.
 func (s *FileStore) Probe(context.Context) error {
-	path := filepath.Join(s.dir, ".probe")
+	path := filepath.Join(s.files.dir, ".probe")
 	want := []byte(randomString())
-	if err := s.writeFile(path, want); err != nil {
+	if err := s.files.writeFile(path, want); err != nil {
 		return fmt.Errorf("session store (files) cannot write: %w", err)
 	}
 	defer os.Remove(path)
@@ -171,30 +123,10 @@ func (s *FileStore) Probe(context.Context) error {
 	return nil
 }
 
-func (s *FileStore) path(id string) string { return filepath.Join(s.dir, sessionFilePrefix+id) }
-
-func newSessionID() string {
-	return strings.TrimRight(base32.StdEncoding.EncodeToString(securecookie.GenerateRandomKey(32)), "=")
-}
-
-// validSessionID accepts only ids newSessionID could have made, so an id can never name a
-// path outside the store (the cookie is signed anyway).
-func validSessionID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-// writeFileAtomically replaces path's contents, or leaves the old ones whole: the data goes to
-// a temporary file beside it, which is synced, then renamed over path.
-func writeFileAtomically(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+// writeFile replaces path's contents, or leaves the old ones whole: the data goes to a temporary
+// file beside it, which is synced, then renamed over path.
+func (f *sessionFiles) writeFile(path string, data []byte) error {
+	tmp, err := f.createTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
