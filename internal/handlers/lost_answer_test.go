@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/history"
 	"pcsupport/internal/pcclient"
 )
 
@@ -76,5 +77,25 @@ func TestRetryAfterALostAnswerIsNotAConflict(t *testing.T) {
 	}
 	if strings.Join(outcomes, ",") != "unknown,already_current" {
 		t.Errorf("audit outcomes %v, want [unknown already_current]", outcomes)
+	}
+}
+
+// The PUT whose answer was lost is that person's save in the change history: the retry that
+// finds their values upstream records it as theirs, with the lost PUT's ids, not as a change
+// made outside the app.
+func TestLostAnswerConfirmedByTheRetryIsTheirSave(t *testing.T) {
+	store := openSQLiteHistory(t)
+	tb := newTestbed(t, func(o *Options) { o.History = store })
+	form := tb.saveForm("telephone", "+33 1 23 45 67 89")
+	tb.pc.applied, tb.pc.putErrs = true, []error{&pcclient.Error{Kind: pcclient.KindUnavailable, Err: context.DeadlineExceeded}}
+	tb.request(http.MethodPost, "/save", form, "HX-Request", "true")
+	rec, _ := tb.request(http.MethodPost, "/save", form, "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("the retry: %d", rec.Code)
+	}
+	last, ok, err := store.LastChange(context.Background(), "tid-contoso")
+	if err != nil || !ok || last.Kind != history.KindSaved || last.By.Name != "Ada Admin" || last.RequestID != form.Get("submission") ||
+		last.Before.Telephone != "4255550100" || last.After.Telephone != "+33 1 23 45 67 89" {
+		t.Errorf("the history's last change: %+v (ok %v, err %v), want Ada's save with the lost PUT's request id", last, ok, err)
 	}
 }

@@ -52,6 +52,11 @@ func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 		return res
 	}
 	res = h.saveUpstream(c, res)
+	if res.outcome == outcomeAlreadyCurrent {
+		if lp, ok := h.submissions.takeLost(key, *res.current); ok {
+			res.confirms = &lp
+		}
+	}
 	h.submissions.finish(key, claim, res)
 	return res
 }

@@ -72,6 +72,13 @@ func (h *Handlers) recordHistory(c echo.Context, res saveResult) saveResult {
 	switch {
 	case res.outcome == outcomeSaved:
 		res.historyNotRecorded = h.recordSaved(c, res) != nil
+	case res.confirms != nil:
+		// The values upstream are the ones a lost PUT of this form sent: its save, not a change
+		// made outside the app.
+		lp := res.confirms
+		lost := res
+		lost.current, lost.stored, lost.correlationID, lost.requestID, lost.started = &lp.before, &lp.after, lp.correlationID, lp.requestID, lp.started
+		res.historyNotRecorded = h.recordSaved(c, lost) != nil
 	case res.current != nil && res.outcome != outcomeDuplicate:
 		h.observeRead(c, *res.current, res.started)
 	}

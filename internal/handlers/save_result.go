@@ -47,6 +47,9 @@ type saveResult struct {
 	started       time.Time // just before the check; zero when no check was made
 	at            time.Time // when the save began, or when Partner Center confirmed it (saved)
 
+	// confirms is the PUT of an earlier attempt of this form whose answer was lost, when this
+	// retry found its values upstream (outcomeAlreadyCurrent): the change is that PUT's.
+	confirms *lostPut
 	// historyNotRecorded is set by recordSave when a confirmed save could not be written to the
 	// change history; the answer says so.
 	historyNotRecorded bool

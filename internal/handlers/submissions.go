@@ -27,6 +27,16 @@ type submissions struct {
 	m     map[string]*submission
 	saved []string // keys of remembered successes, oldest first from index head, for expiry in order
 	head  int
+	lost  map[string]lostPut // PUTs whose answer never came, by key
+}
+
+// lostPut is a PUT whose answer never came (a timeout after Partner Center may have applied it).
+// When a retry of the same form finds the typed values upstream, they are this PUT's doing.
+type lostPut struct {
+	before, after            contacts
+	correlationID, requestID string
+	started                  time.Time
+	expiry                   time.Time
 }
 
 type submission struct {
@@ -78,6 +88,9 @@ func (s *submissions) begin(ctx context.Context, key string) (claimed *submissio
 // be sent again.
 func (s *submissions) finish(key string, sub *submission, res saveResult) {
 	s.mu.Lock()
+	if res.outcome == outcomeUnknown && res.current != nil {
+		s.rememberLost(key, res)
+	}
 	if res.outcome == outcomeSaved {
 		// Only what a repeat is answered with: the values before and after, and the ids.
 		kept := saveResult{outcome: res.outcome, current: res.current, stored: res.stored,
@@ -109,4 +122,22 @@ func (s *submissions) forgetOld(now time.Time) {
 		s.saved = append(s.saved[:0], s.saved[s.head:]...)
 		s.head = 0
 	}
+}
+
+// rememberLost keeps a PUT whose answer never came, for a retry to confirm. Callers hold s.mu.
+func (s *submissions) rememberLost(key string, res saveResult) {
+	if s.lost == nil || len(s.lost) >= maxRememberedSaves {
+		s.lost = map[string]lostPut{} // a cheap bound: such PUTs are rare
+	}
+	s.lost[key] = lostPut{before: *res.current, after: res.form.typed, correlationID: res.correlationID, requestID: res.requestID,
+		started: res.started, expiry: time.Now().Add(submissionMemory)}
+}
+
+// takeLost returns the lost PUT of the form key that would have stored found, if any, once.
+func (s *submissions) takeLost(key string, found contacts) (lostPut, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lp, ok := s.lost[key]
+	delete(s.lost, key)
+	return lp, ok && lp.after == found && time.Now().Before(lp.expiry)
 }

@@ -39,19 +39,23 @@ const testCSRF = "test-csrf-token"
 var signedInAda = auth.User{Subject: "sub-ada", ObjectID: "oid-ada", TenantID: "tid-contoso", Name: "Ada Admin",
 	Username: "ada@contoso.example", AMR: []string{"pwd", "mfa"}}
 
-func newTestbed(t *testing.T) *testbed {
+func newTestbed(t *testing.T, configure ...func(*Options)) *testbed {
 	t.Helper()
 	u := signedInAda
 	tb := &testbed{t: t, pc: &scriptedProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")},
 		auth: &fakeAuth{user: &u}, audit: &bytes.Buffer{}}
-	tb.h = New(Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth,
+	o := Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth,
 		Assets: namesAsPaths{}, BasePath: "/", Logger: slog.New(slog.DiscardHandler),
 		Audit: slog.New(slog.NewJSONHandler(tb.audit, nil)),
 		ObserveSave: func(o string) {
 			tb.mu.Lock()
 			tb.saves = append(tb.saves, o)
 			tb.mu.Unlock()
-		}})
+		}}
+	for _, c := range configure {
+		c(&o)
+	}
+	tb.h = New(o)
 	tb.e = echo.New()
 	tb.e.HTTPErrorHandler = tb.h.HTTPErrorHandler
 	tb.h.Register(tb.e.Group("", CSRF("/", false)))
