@@ -59,7 +59,7 @@ func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
 	}
 	s := &PostgresStore{sqlStore{db: stdlib.OpenDBFromPool(pool), d: postgresDialect,
 		closeDB: func() error { pool.Close(); return nil }}}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.open(ctx); err != nil {
 		_ = s.Close()
 		return nil, redact(fmt.Errorf("%w (PostgreSQL %s/%s)", err, cfg.ConnConfig.Host, cfg.ConnConfig.Database), secrets)
 	}

@@ -35,8 +35,7 @@ func (s *sqlStore) alreadyRecorded(ctx context.Context, tx *sql.Tx, sv Save) (bo
 		return false, nil
 	}
 	var found bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM history_entries
-		WHERE tenant_id = $1 AND kind = 'saved' AND request_id = $2)`, sv.TenantID, sv.RequestID).Scan(&found)
+	err := s.queryRow(ctx, tx, alreadyRecordedQuery, sv.TenantID, sv.RequestID).Scan(&found)
 	return found, err
 }
 
@@ -47,11 +46,7 @@ const clockSkew = 5 * time.Second
 // claim turns the outside entry that another replica recorded for this very save (it read the
 // new values after the PUT applied, before this save was recorded) into the saved entry.
 func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error) {
-	c, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM history_entries
-		WHERE tenant_id = $1 AND kind = 'outside' AND at_time >= $2
-		AND after_email = $3 AND after_telephone = $4 AND after_website = $5
-		ORDER BY id DESC LIMIT 1`,
-		sv.TenantID, s.d.timeArg(sv.Started.Add(-clockSkew)), sv.After.Email, sv.After.Telephone, sv.After.Website))
+	c, err := scanEntry(s.queryRow(ctx, tx, claimQuery, sv.TenantID, s.d.timeArg(sv.Started.Add(-clockSkew)), sv.After.Email, sv.After.Telephone, sv.After.Website))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -59,10 +54,7 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error)
 		return false, err
 	}
 	if c.Before == sv.Before {
-		return true, s.updateOutside(ctx, tx, c.ID, `UPDATE history_entries SET kind = 'saved', at_time = $2,
-			by_object_id = $3, by_name = $4, by_username = $5, correlation_id = $6, request_id = $7
-			WHERE id = $1 AND kind = 'outside'`,
-			s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID)
+		return true, s.updateOutside(ctx, tx, c.ID, claimUpdate, s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID)
 	}
 	last, _, err := s.newest(ctx, tx, sv.TenantID)
 	if err != nil || last.ID != c.ID {
@@ -70,9 +62,7 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error)
 	}
 	// The other replica saw two changes as one (an outside one the save's GET read, then the
 	// save): split it, so the outside entry ends where the save began.
-	err = s.updateOutside(ctx, tx, c.ID, `UPDATE history_entries SET at_time = $2,
-		after_email = $3, after_telephone = $4, after_website = $5 WHERE id = $1 AND kind = 'outside'`,
-		s.d.timeArg(sv.Started), sv.Before.Email, sv.Before.Telephone, sv.Before.Website)
+	err = s.updateOutside(ctx, tx, c.ID, splitUpdate, s.d.timeArg(sv.Started), sv.Before.Email, sv.Before.Telephone, sv.Before.Website)
 	if err != nil {
 		return false, err
 	}
@@ -81,7 +71,7 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save) (bool, error)
 }
 
 func (s *sqlStore) updateOutside(ctx context.Context, tx *sql.Tx, id int64, query string, args ...any) error {
-	res, err := tx.ExecContext(ctx, query, append([]any{id}, args...)...)
+	res, err := s.exec(ctx, tx, query, append([]any{id}, args...)...)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,59 @@ type sqlStore struct {
 	// writeMu, when set, queues this store's writes in turn: SQLite's busy handler polls, so
 	// writers of one process waiting on each other there would be served unfairly.
 	writeMu *sync.Mutex
+
+	// prepared holds the hot statements, prepared at open, by their text (read-only after).
+	prepared map[string]*sql.Stmt
+}
+
+// stmt is query as prepared at open (see prepareStatements), or nil for a statement that is not.
+func (s *sqlStore) stmt(query string) *sql.Stmt { return s.prepared[query] }
+
+// open brings the schema up to date and prepares the hot statements.
+func (s *sqlStore) open(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	return s.prepareStatements(ctx)
+}
+
+// prepareStatements prepares the statements of the page-view and save paths, once, at open:
+// preparing (parsing) them was most of a history write's CPU with SQLite. It runs before any
+// transaction: preparing later would need a connection of its own while a transaction holds one,
+// which with every connection in a transaction never comes.
+func (s *sqlStore) prepareStatements(ctx context.Context) error {
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, alreadyRecordedQuery, claimQuery, claimUpdate, splitUpdate} {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("history: prepare: %w", err)
+		}
+		s.prepared[q] = st
+	}
+	return nil
+}
+
+// queryRow runs query in tx (nil: outside any transaction), prepared when it is one of the
+// prepared statements.
+func (s *sqlStore) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	st := s.stmt(query)
+	switch {
+	case st != nil && tx != nil:
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	case st != nil:
+		return st.QueryRowContext(ctx, args...)
+	case tx != nil:
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+// exec runs statement in tx, prepared when it is one of the prepared statements.
+func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, statement string, args ...any) (sql.Result, error) {
+	if st := s.stmt(statement); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, statement, args...)
 }
 
 // errRaced makes a write start over: a row it meant to change was changed under it.
@@ -133,8 +186,7 @@ func (s *sqlStore) observe(ctx context.Context, tx *sql.Tx, tenantID string, cur
 }
 
 func (s *sqlStore) newest(ctx context.Context, tx *sql.Tx, tenantID string) (Entry, bool, error) {
-	e, err := scanEntry(tx.QueryRowContext(ctx,
-		`SELECT `+entryColumns+` FROM history_entries WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, tenantID))
+	e, err := scanEntry(s.queryRow(ctx, tx, newestQuery, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, false, nil
 	}
@@ -145,10 +197,7 @@ func (s *sqlStore) newest(ctx context.Context, tx *sql.Tx, tenantID string) (Ent
 // after the same entry fail (retryable).
 func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO history_entries (tenant_id, prev_id, kind, at_time,
-		by_object_id, by_name, by_username, before_email, before_telephone, before_website,
-		after_email, after_telephone, after_website, correlation_id, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+	err := s.queryRow(ctx, tx, insertQuery,
 		e.TenantID, prevID, string(e.Kind), s.d.timeArg(e.At),
 		e.By.ObjectID, e.By.Name, e.By.Username, e.Before.Email, e.Before.Telephone, e.Before.Website,
 		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID).Scan(&id)
@@ -156,8 +205,7 @@ func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry
 }
 
 func (s *sqlStore) LastChange(ctx context.Context, tenantID string) (Entry, bool, error) {
-	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM history_entries
-		WHERE tenant_id = $1 AND kind IN ('saved', 'outside') ORDER BY id DESC LIMIT 1`, tenantID))
+	e, err := scanEntry(s.queryRow(ctx, nil, lastChangeQuery, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, false, nil
 	}
@@ -215,6 +263,9 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 
 // Close releases the database handles; the store is unusable afterwards.
 func (s *sqlStore) Close() error {
+	for _, st := range s.prepared {
+		_ = st.Close()
+	}
 	err := s.db.Close()
 	if s.closeDB != nil {
 		err = errors.Join(err, s.closeDB())

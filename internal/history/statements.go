@@ -1,0 +1,35 @@
+package history
+
+// The statements of the page-view and save paths, prepared once at open (prepareStatements).
+// $n placeholders work with both SQLite and PostgreSQL.
+const (
+	newestQuery = `SELECT ` + entryColumns + ` FROM history_entries WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`
+
+	lastChangeQuery = `SELECT ` + entryColumns + ` FROM history_entries
+		WHERE tenant_id = $1 AND kind IN ('saved', 'outside') ORDER BY id DESC LIMIT 1`
+
+	insertQuery = `INSERT INTO history_entries (tenant_id, prev_id, kind, at_time,
+		by_object_id, by_name, by_username, before_email, before_telephone, before_website,
+		after_email, after_telephone, after_website, correlation_id, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`
+
+	// alreadyRecordedQuery finds a save recorded before (a retried call whose commit went through).
+	alreadyRecordedQuery = `SELECT EXISTS (SELECT 1 FROM history_entries
+		WHERE tenant_id = $1 AND kind = 'saved' AND request_id = $2)`
+
+	// claimQuery finds the newest outside entry a save may claim: noticed from the save's start
+	// (less the clock skew), ending in the values the save stored.
+	claimQuery = `SELECT ` + entryColumns + ` FROM history_entries
+		WHERE tenant_id = $1 AND kind = 'outside' AND at_time >= $2
+		AND after_email = $3 AND after_telephone = $4 AND after_website = $5
+		ORDER BY id DESC LIMIT 1`
+
+	// claimUpdate makes the claimed outside entry the saved one.
+	claimUpdate = `UPDATE history_entries SET kind = 'saved', at_time = $2,
+		by_object_id = $3, by_name = $4, by_username = $5, correlation_id = $6, request_id = $7
+		WHERE id = $1 AND kind = 'outside'`
+
+	// splitUpdate ends an outside entry where a save began.
+	splitUpdate = `UPDATE history_entries SET at_time = $2,
+		after_email = $3, after_telephone = $4, after_website = $5 WHERE id = $1 AND kind = 'outside'`
+)
