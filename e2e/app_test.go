@@ -88,6 +88,7 @@ var (
 // the app shuts down (which would otherwise wait 5 s for a connection that never sent a request).
 func startApp(t *testing.T, flags ...string) *devApp {
 	t.Helper()
+	requireChromium(t) // the app is run only for a browser: without one, nothing is built
 	args := append([]string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "debug"}, flags...)
 	cmd := exec.Command(webBinary(t), args...)
 	stdout, logs := &syncBuffer{}, &syncBuffer{}

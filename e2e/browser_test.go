@@ -15,9 +15,9 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// newChrome starts a headless Chromium for one test. Without Chromium the test is skipped, except
-// where PCS_REQUIRE_BROWSER=1 (CI) makes a missing browser a failure.
-func newChrome(t *testing.T) context.Context {
+// requireChromium skips the test when Chromium is missing, except where PCS_REQUIRE_BROWSER=1
+// (CI) makes a missing browser a failure.
+func requireChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("PCS_REQUIRE_BROWSER") == "1" {
@@ -25,6 +25,12 @@ func newChrome(t *testing.T) context.Context {
 		}
 		t.Skipf("browser test skipped: no Chromium at %s (apt-get install chromium to run it)", chromiumPath)
 	}
+}
+
+// newChrome starts a headless Chromium for one test.
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	requireChromium(t)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
