@@ -6,75 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"pcsupport/internal/devidp"
 )
 
-func TestHTMXSaveAnswersWithTheFragment(t *testing.T) {
-	app := startApp(t)
-	b := newBrowser(t)
-	doc := b.signIn(app, "admin")
-	form := formValues(doc)
-	oldWeb := form.Get("website")
-
-	form.Set("website", "https://help.contoso-partner.example")
-	resp, frag := b.post(app.url+"save", form, "HX-Request", "true")
-	if resp.StatusCode != http.StatusOK || resp.Request.Method != http.MethodPost {
-		t.Fatalf("htmx save: %d %s", resp.StatusCode, resp.Request.Method)
-	}
-	if frag.Find("header").Length() != 0 || frag.Find("#profile").Length() != 1 {
-		t.Fatalf("htmx save did not answer with the form fragment:\n%s", html(frag))
-	}
-	if got := text(frag.Find(`#notice[role="status"]`)); !strings.Contains(got, "Website: "+oldWeb+" → https://help.contoso-partner.example") {
-		t.Errorf("notice = %q", got)
-	}
-	saved := formValues(frag)
-
-	// Invalid: 422, the message on the field, every typed value kept, nothing sent upstream.
-	before := app.dev.emu.Stats()
-	bad := formValues(frag)
-	bad.Set("email", "two@a.example, three@b.example")
-	bad.Set("telephone", "+44 20 7946 0958")
-	resp, frag = b.post(app.url+"save", bad, "HX-Request", "true")
-	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("invalid save answered %d, want 422", resp.StatusCode)
-	}
-	if got := text(frag.Find("#email-error")); got == "" {
-		t.Errorf("no message next to the email field:\n%s", html(frag))
-	}
-	if v := frag.Find(`input[name="email"]`).AttrOr("value", ""); v != "two@a.example, three@b.example" {
-		t.Errorf("typed email lost: %q", v)
-	}
-	if v := frag.Find(`input[name="telephone"]`).AttrOr("value", ""); v != "+44 20 7946 0958" {
-		t.Errorf("typed telephone lost: %q", v)
-	}
-	if after := app.dev.emu.Stats(); after != before {
-		t.Errorf("an invalid form called Partner Center: %+v -> %+v", before, after)
-	}
-
-	// Unchanged: nothing to save, and no upstream call at all.
-	resp, frag = b.post(app.url+"save", saved, "HX-Request", "true")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(text(frag.Find("#notice")), "Nothing to save") {
-		t.Errorf("unchanged save: %d %q", resp.StatusCode, text(frag.Find("#notice")))
-	}
-	if after := app.dev.emu.Stats(); after != before {
-		t.Errorf("an unchanged form called Partner Center: %+v -> %+v", before, after)
-	}
-}
-
-func TestBookmarkedURLComesBackAfterSignIn(t *testing.T) {
-	app := startApp(t)
-	b := newBrowser(t)
-	resp, doc := b.signInAt(app, app.url+"?from=bookmark", "admin")
-	if got := resp.Request.URL.String(); got != app.url+"?from=bookmark" || resp.StatusCode != http.StatusOK {
-		t.Fatalf("after sign-in landed on %s (%d), want the bookmarked URL", got, resp.StatusCode)
-	}
-	if doc.Find(`input[name="telephone"]`).Length() != 1 {
-		t.Fatal("no form on the bookmarked page")
-	}
-}
-
 func TestSessionCookieAndSignOut(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	b.signIn(app, "admin")
@@ -105,6 +40,7 @@ func TestSessionCookieAndSignOut(t *testing.T) {
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	resp, err := noRedirect(nil).Get(app.url + "auth/signin")
 	if err != nil {
@@ -132,6 +68,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestCallbackErrorsAreExplained(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 
 	b := newBrowser(t)
@@ -161,6 +98,7 @@ func TestCallbackErrorsAreExplained(t *testing.T) {
 }
 
 func TestWithoutMFATheAppExplainsBeforeCallingPartnerCenter(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	resp, doc := b.signInAt(app, app.url, "nomfa")
@@ -173,13 +111,14 @@ func TestWithoutMFATheAppExplainsBeforeCallingPartnerCenter(t *testing.T) {
 }
 
 func TestAccessTokenIsRefreshedOncePerLifetime(t *testing.T) {
-	app := startApp(t, "--dev-token-lifetime", "4s")
+	t.Parallel()
+	app := startApp(t, "--dev-token-lifetime", "2s")
 	b := newBrowser(t)
 	b.signIn(app, "admin")
 	if got := app.dev.idp.Stats().Refreshes; got != 0 {
 		t.Fatalf("refreshed %d times right after sign-in", got)
 	}
-	time.Sleep(3500 * time.Millisecond) // past three quarters of the token's life
+	time.Sleep(1600 * time.Millisecond) // past three quarters of the token's life
 	for range 3 {
 		resp, doc := b.get(app.url)
 		if resp.StatusCode != http.StatusOK || doc.Find(`input[name="telephone"]`).Length() != 1 {
@@ -191,45 +130,8 @@ func TestAccessTokenIsRefreshedOncePerLifetime(t *testing.T) {
 	}
 }
 
-func TestSecurityHeadersAndCSRF(t *testing.T) {
-	app := startApp(t)
-	b := newBrowser(t)
-	doc := b.signIn(app, "admin")
-	resp, _ := b.get(app.url)
-	csp := resp.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"} {
-		if !strings.Contains(csp, want) {
-			t.Errorf("CSP %q lacks %q", csp, want)
-		}
-	}
-	if strings.Contains(csp, "unsafe-inline") {
-		t.Errorf("CSP allows inline code: %q", csp)
-	}
-	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
-		t.Errorf("headers: %v", resp.Header)
-	}
-
-	form := formValues(doc)
-	form.Set("telephone", "+1 206 555 0100")
-	form.Del("_csrf")
-	before := app.dev.emu.Stats()
-	resp, page := b.post(app.url+"save", form)
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(text(page.Find("main")), "expired or did not come from this app") {
-		t.Errorf("POST without CSRF token: %d %q", resp.StatusCode, text(page.Find("main")))
-	}
-	if app.dev.emu.Stats() != before {
-		t.Error("a POST without CSRF token reached Partner Center")
-	}
-	form.Set("_csrf", "forged")
-	if resp, _ := b.post(app.url+"save", form); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("POST with a wrong CSRF token: %d", resp.StatusCode)
-	}
-	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel == "+1 206 555 0100" {
-		t.Error("saved without a valid CSRF token")
-	}
-}
-
 func TestHealthzAndStaticAssets(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	resp, _ := b.get(app.url + "healthz")
@@ -251,6 +153,7 @@ func TestHealthzAndStaticAssets(t *testing.T) {
 }
 
 func TestSignInRenewsTheSessionID(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	b.signIn(app, "admin")

@@ -17,6 +17,7 @@ import (
 // code and the Partner Center ids; and nothing logged ever holds a token, a secret, a cookie or
 // an authorization header, on the failure paths least of all.
 func TestAuditTrailAndNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
 	app := startApp(t, "--log-format", "json", "--dev-token-lifetime", "4s")
 	b := newBrowser(t)
 	doc := b.signIn(app, "admin")

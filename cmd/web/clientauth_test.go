@@ -13,6 +13,7 @@ import (
 // The whole path (sign in, view, save, a token refresh) with each way the app can prove its
 // identity to the provider: the code exchange and the refresh grant both carry the credential.
 func TestWholePathWithEachClientCredential(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"secret", "certificate", "federated"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()

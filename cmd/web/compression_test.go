@@ -42,6 +42,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 // The page is gzipped on the fly; static assets are served with their own gzip, made once, and
 // are not compressed a second time.
 func TestCompressionOfPagesAndAssets(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	b.signIn(app, "admin")

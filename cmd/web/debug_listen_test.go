@@ -12,6 +12,7 @@ import (
 // With --debug-listen, CPU and allocation profiles of the running app are served on a loopback
 // listener of their own, and never on the app's own address.
 func TestDebugListenerServesProfiles(t *testing.T) {
+	t.Parallel()
 	addr := freeLoopbackAddr(t)
 	app := startApp(t, "--debug-listen", addr)
 	get := func(u string) (int, []byte) {
@@ -36,6 +37,7 @@ func TestDebugListenerServesProfiles(t *testing.T) {
 }
 
 func TestDebugListenerOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:6060"} {
 		err := run(context.Background(), []string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--debug-listen", addr},
 			func(string) string { return "" }, io.Discard, io.Discard, nil)
@@ -46,6 +48,7 @@ func TestDebugListenerOnlyOnLoopback(t *testing.T) {
 }
 
 func TestTakeDebugListen(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args, rest []string
 		addr       string

@@ -17,6 +17,7 @@ import (
 // No Docker engine runs here, so scripts/build-binary (run by CI) builds the binary with the
 // Dockerfile's command; this test keeps the two commands identical, so they cannot drift apart.
 func TestDockerfileBuildsLikeTheScript(t *testing.T) {
+	t.Parallel()
 	docker := dockerfileInstructions(t)
 	var builds []string
 	for _, in := range docker {
@@ -62,6 +63,7 @@ func TestDockerfileBuildsLikeTheScript(t *testing.T) {
 // The image: pinned bases, distroless static non-root, the data volume, the port the app
 // listens on, and a HEALTHCHECK through the binary itself (there is no shell to run curl).
 func TestDockerfileImage(t *testing.T) {
+	t.Parallel()
 	docker := dockerfileInstructions(t)
 	var froms []string
 	last := map[string]string{}
@@ -142,6 +144,7 @@ func dockerfileInstructions(t *testing.T) []dockerInstruction {
 // stand-in and no profiling listener: none of their code (function names stay in a stripped Go
 // binary, for tracebacks) and none of their modules; and it refuses --dev at once, saying why.
 func TestProductionBuildHasNoDevStandIns(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the production binary")
 	}

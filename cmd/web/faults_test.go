@@ -14,6 +14,7 @@ import (
 // what it means and what to do, with the status, the code and the correlation id, keeps what was
 // typed, answers with an honest status, and leaves Partner Center's stored profile as it should be.
 func TestFaultSuite(t *testing.T) {
+	t.Parallel()
 	const typed = "+33 1 23 45 67 89"
 	put, get := http.MethodPut, http.MethodGet
 	tests := []struct {
@@ -115,27 +116,9 @@ func TestFaultSuite(t *testing.T) {
 	}
 }
 
-// A page load whose GET fails still renders the page: the explanation and a retry, and no form
-// that could be saved over the real values.
-func TestFailedLoadShowsNoForm(t *testing.T) {
-	app := startApp(t)
-	b := newBrowser(t)
-	b.signIn(app, "admin")
-	app.dev.emu.InjectFaults(pcemu.Fault{Method: http.MethodGet, Status: 503, Count: 3})
-	resp, doc := b.get(app.url)
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	if doc.Find("form#profile, input[name=telephone]").Length() != 0 {
-		t.Error("a form was shown without the real values")
-	}
-	if !strings.Contains(text(doc.Find("#notice")), "could not be loaded") || doc.Find(`a:contains("Try again")`).Length() != 1 {
-		t.Errorf("no explanation or retry: %q", text(doc.Find("main")))
-	}
-}
-
 // With Partner Center unreachable (connection refused), the person is told so.
 func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	form := formValues(b.signIn(app, "admin"))

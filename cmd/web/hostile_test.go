@@ -12,6 +12,7 @@ import (
 
 // A sign-in link whose return target leaves the app lands on the app's own page instead.
 func TestReturnTargetsOutsideTheAppAreRefused(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	for _, target := range []string{
 		"//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "%2F%2Fevil.example",
@@ -28,6 +29,7 @@ func TestReturnTargetsOutsideTheAppAreRefused(t *testing.T) {
 // A callback replayed with a used state, or a used code with a fresh state, is refused and makes
 // no session.
 func TestReplayedCallbackIsRefused(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	// Walk the dance by hand to catch the callback URL.
@@ -86,79 +88,20 @@ func TestReplayedCallbackIsRefused(t *testing.T) {
 	}
 }
 
-// Cross-site and token-less POSTs, oversized bodies, invalid UTF-8, very long values: refused with
-// a clear answer, nothing changed.
-func TestHostileSaves(t *testing.T) {
+// A body over the router's 64 KB limit is refused with a page that says so, before any handler
+// reads it; nothing changes.
+func TestOversizedBodyIsRefused(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
-	doc := b.signIn(app, "admin")
-	valid := formValues(doc)
-	email, tel, web := app.dev.emu.Profile(devidp.TenantID)
-	unchanged := func(what string) {
-		t.Helper()
-		if e, p, w := app.dev.emu.Profile(devidp.TenantID); e != email || p != tel || w != web {
-			t.Errorf("%s changed Partner Center: %s %s %s", what, e, p, w)
-		}
-	}
-
-	f := clone(valid)
-	f.Set("telephone", "+1 555 0100 999")
-	resp, page := b.post(app.url+"save", f, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(text(page.Find("main")), "did not come from this app") {
-		t.Errorf("cross-site POST: %d %q", resp.StatusCode, text(page.Find("main")))
-	}
-	unchanged("a cross-site POST")
-
-	big := clone(valid)
-	big.Set("telephone", strings.Repeat("1", 100_000))
-	resp, page = b.post(app.url+"save", big)
+	form := formValues(b.signIn(app, "admin"))
+	_, tel, _ := app.dev.emu.Profile(devidp.TenantID)
+	form.Set("telephone", strings.Repeat("1", 100_000))
+	resp, page := b.post(app.url+"save", form)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(text(page.Find("main")), "too large") {
 		t.Errorf("oversized body: %d %q", resp.StatusCode, text(page.Find("main")))
 	}
-	unchanged("an oversized body")
-
-	for _, tt := range []struct{ field, value, want string }{
-		{"email", "sup\xffport@contoso.example", "not text"},
-		{"telephone", strings.Repeat("5", 5000), "too long"},
-		{"website", "javascript:alert(document.cookie)", "Enter a host name"},
-		{"email", `"><script>alert(1)</script>@x.example`, "one email address"},
-	} {
-		f := clone(valid)
-		f.Set(tt.field, tt.value)
-		resp, frag := b.post(app.url+"save", f, "HX-Request", "true")
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(frag.Find("#"+tt.field+"-error")), tt.want) {
-			t.Errorf("%s=%.40q: %d %q", tt.field, tt.value, resp.StatusCode, text(frag.Find("#"+tt.field+"-error")))
-		}
-		if strings.Contains(html(frag), "<script>alert") {
-			t.Errorf("%s: markup echoed live", tt.field)
-		}
+	if _, got, _ := app.dev.emu.Profile(devidp.TenantID); got != tel {
+		t.Errorf("an oversized body changed Partner Center: %q", got)
 	}
-	unchanged("invalid values")
-}
-
-// Markup stored in Partner Center (by another tool) is shown as text, never run.
-func TestStoredMarkupIsShownInert(t *testing.T) {
-	app := startApp(t)
-	evil := `"><script>alert(1)</script><img src=x onerror=alert(2)>`
-	app.dev.emu.SetProfile(devidp.TenantID, evil+"@x.example", "4255550100", "javascript:alert(3)")
-	b := newBrowser(t)
-	doc := b.signIn(app, "admin")
-	raw := html(doc)
-	if strings.Contains(raw, "<script>alert(1)") || strings.Contains(raw, "<img src=x") {
-		t.Fatal("stored markup rendered as markup")
-	}
-	if got := doc.Find(`input[name="email"]`).AttrOr("value", ""); got != evil+"@x.example" {
-		t.Errorf("the stored value is not shown as it is: %q", got)
-	}
-	if doc.Find(`a[href^="javascript:"]`).Length() != 0 {
-		t.Error("a javascript: link was made from stored data")
-	}
-}
-
-func clone(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }

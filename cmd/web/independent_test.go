@@ -166,6 +166,7 @@ func make32() []byte {
 
 // The same binary, configured for another OpenID Connect provider, signs in, loads and saves.
 func TestWholePathWithAnIndependentProvider(t *testing.T) {
+	t.Parallel()
 	idp := newFakeProvider(t)
 	app, emu := startAgainstIndependent(t, idp)
 	b := newBrowser(t)
@@ -189,6 +190,7 @@ func TestWholePathWithAnIndependentProvider(t *testing.T) {
 
 // An ID token whose nonce is not the one sent is refused: no session is made.
 func TestWrongNonceIsRefused(t *testing.T) {
+	t.Parallel()
 	idp := newFakeProvider(t)
 	idp.wrongNonce = true
 	app, emu := startAgainstIndependent(t, idp)

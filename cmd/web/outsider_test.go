@@ -230,19 +230,22 @@ func TestValuesTypedIntoAnExpiredSessionComeBackOnlyToTheirOwner(t *testing.T) {
 		persona  string
 		getsBack bool
 	}{{"admin", true}, {"sales", false}} {
-		b := newBrowser(t)
-		form := formValues(b.signIn(app, "admin"))
-		form.Set("telephone", "+41 44 668 18 00")
-		time.Sleep(2200 * time.Millisecond) // the session has expired
-		resp, _ := b.post(app.url+"save", form)
-		if !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
-			t.Fatalf("POST into an expired session went to %s", resp.Request.URL)
-		}
-		_, doc := b.signInAt(app, resp.Request.URL.String(), who.persona)
-		got := doc.Find(`input[name="telephone"]`).AttrOr("value", "") == "+41 44 668 18 00"
-		if got != who.getsBack {
-			t.Errorf("%s signing in after Ada's session expired: gets her typed values %v, want %v", who.persona, got, who.getsBack)
-		}
+		t.Run(who.persona, func(t *testing.T) {
+			t.Parallel() // each in a browser of its own
+			b := newBrowser(t)
+			form := formValues(b.signIn(app, "admin"))
+			form.Set("telephone", "+41 44 668 18 00")
+			time.Sleep(2200 * time.Millisecond) // the session has expired
+			resp, _ := b.post(app.url+"save", form)
+			if !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
+				t.Fatalf("POST into an expired session went to %s", resp.Request.URL)
+			}
+			_, doc := b.signInAt(app, resp.Request.URL.String(), who.persona)
+			got := doc.Find(`input[name="telephone"]`).AttrOr("value", "") == "+41 44 668 18 00"
+			if got != who.getsBack {
+				t.Errorf("%s signing in after Ada's session expired: gets her typed values %v, want %v", who.persona, got, who.getsBack)
+			}
+		})
 	}
 }
 

@@ -23,9 +23,11 @@ const testPrefix = "/partner/support/"
 // browser is given (links, form actions, htmx URLs, assets, redirects, the OAuth redirect URI,
 // cookie paths, error pages) carries the prefix.
 func TestWholePathUnderAPrefix(t *testing.T) {
+	t.Parallel()
 	for _, strip := range []bool{false, true} {
 		name := map[bool]string{false: "proxy passes the prefix on", true: "proxy strips the prefix"}[strip]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			app, _ := startUnderPrefix(t, strip)
 			if !strings.HasSuffix(app.url, testPrefix) {
 				t.Fatalf("public URL %s has no prefix", app.url)
@@ -147,6 +149,7 @@ func TestWholePathUnderAPrefix(t *testing.T) {
 // When the sign-in provider cannot be reached, the page that says so, and its "Try again" link,
 // stay under the prefix, and /readyz says the app is not ready.
 func TestSignInUnavailableUnderAPrefix(t *testing.T) {
+	t.Parallel()
 	for _, strip := range []bool{false, true} {
 		app, _ := startUnderPrefix(t, strip)
 		app.dev.StopProvider() // before anyone signed in

@@ -15,6 +15,7 @@ import (
 // signing in as someone else than the proxy says ends that session with an explanation, and a
 // later change of person ends the session and sign-in starts over.
 func TestIdentityHeaderFromTheSSOProxy(t *testing.T) {
+	t.Parallel()
 	const ada, sam = "Ada.Admin@Contoso-Partner.example", "sam.sales@contoso-partner.example"
 	p := startFrontProxy(t, testPrefix, false)
 	app := startApp(t, "--public-url", p.URL+testPrefix, "--trusted-proxies", "127.0.0.1/32",

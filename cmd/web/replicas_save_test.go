@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"pcsupport/internal/auth/redistest"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/pcemu"
 )
@@ -18,19 +17,10 @@ import (
 // the replicas share the per-partner save lock in Redis, so one save applies and the other is
 // shown as a conflict (with only in-process locks both would apply and one would be lost).
 func TestReplicasDoNotBothApplyConflictingSaves(t *testing.T) {
-	redis := redistest.Start(t)
-	lb := startReplicaProxy(t)
-	idp, emu := startProductionStandIns(t, lb.URL+"/auth/callback", time.Hour)
-	args := []string{
-		"--oidc-issuer", idp.URL, "--client-id", "pcsupport", "--client-secret", idp.secret,
-		"--session-keys", sessionKeys(), "--partner-center-url", emu.URL, "--public-url", lb.URL + "/",
-		"--session-store", "redis", "--redis-url", redis.URL, "--listen", "127.0.0.1:0",
-	}
-	replicas := []*replica{startReplica(t, args...), startReplica(t, args...)}
-	lb.route(0, replicas[0])
-	lb.route(1, replicas[1])
-	lb.use(0)
-	site := &testApp{app: &app{dev: &devStandIns{idpURL: idp.URL}}, url: lb.URL + "/"}
+	t.Parallel()
+	rs := startReplicasOnRedis(t, time.Hour)
+	replicas, emu, site := rs.replicas, rs.emu, rs.site
+	rs.lb.use(0)
 
 	people := []*browser{newBrowser(t), newBrowser(t)}
 	var wg sync.WaitGroup

@@ -9,11 +9,13 @@ import (
 )
 
 // The whole path with no JavaScript: sign in through the dev provider, load, change, save, and
-// the emulator holds the new value.
+// the emulator holds the new value. Every page carries the security headers the router sets.
 func TestWholePathSignInLoadChangeSave(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	b := newBrowser(t)
 	doc := b.signIn(app, "admin")
+	checkSecurityHeaders(t, b, app.url)
 
 	if got := text(doc.Find("header")); !strings.Contains(got, "Ada Admin") {
 		t.Errorf("header does not name the signed-in person: %q", got)
@@ -53,5 +55,23 @@ func TestWholePathSignInLoadChangeSave(t *testing.T) {
 	}
 	if doc.Find(`[role="status"]`).Length() != 0 {
 		t.Error("the saved message showed again after a reload")
+	}
+}
+
+// checkSecurityHeaders: a CSP without inline code or framing, nosniff and a referrer policy.
+func checkSecurityHeaders(t *testing.T, b *browser, page string) {
+	t.Helper()
+	resp, _ := b.get(page)
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %q", csp)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
+		t.Errorf("headers: %v", resp.Header)
 	}
 }

@@ -28,7 +28,7 @@ var controlTemplate = template.Must(template.New("control").Parse(controlPage))
 func (e *Emulator) controlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_emulator/{$}", func(w http.ResponseWriter, r *http.Request) {
-		e.renderPage(w, http.StatusOK, "", faultJSON{Count: 1})
+		e.renderPage(w, http.StatusOK, pageData{Form: faultJSON{Count: 1}, Change: e.firstTenantChange()})
 	})
 	mux.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
 		writeControlJSON(w, http.StatusOK, e.snapshot())
@@ -47,6 +47,7 @@ func (e *Emulator) controlHandler() http.Handler {
 		e.log.Info("pcemu: faults cleared")
 		seeOther(w, "../")
 	})
+	mux.HandleFunc("POST /_emulator/profile", e.postProfile)
 	mux.HandleFunc("POST /_emulator/reset", func(w http.ResponseWriter, r *http.Request) {
 		e.resetStorage()
 		e.log.Info("pcemu: storage reset")
@@ -96,7 +97,7 @@ func (e *Emulator) postFault(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	e.renderPage(w, http.StatusBadRequest, err.Error(), in)
+	e.renderPage(w, http.StatusBadRequest, pageData{Error: err.Error(), Form: in, Change: e.firstTenantChange()})
 }
 
 func faultFromForm(r *http.Request) (faultJSON, error) {
@@ -140,13 +141,15 @@ func wantsJSON(r *http.Request) bool {
 type pageData struct {
 	snapshot
 	Error     string
-	Form      faultJSON
+	Form      faultJSON     // the fault form's values
+	Change    profileChange // the profile form's values
 	BodyKinds []string
 }
 
-func (e *Emulator) renderPage(w http.ResponseWriter, status int, problem string, form faultJSON) {
+// renderPage shows the state with data's problem and form values.
+func (e *Emulator) renderPage(w http.ResponseWriter, status int, data pageData) {
 	var b bytes.Buffer
-	data := pageData{snapshot: e.snapshot(), Error: problem, Form: form, BodyKinds: bodyKindNames}
+	data.snapshot, data.BodyKinds = e.snapshot(), bodyKindNames
 	if err := controlTemplate.Execute(&b, data); err != nil {
 		e.log.Error("pcemu: render control page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -11,9 +11,9 @@
 // headers and error bodies.
 //
 // The control surface under /_emulator/ (an HTML page, /_emulator/state,
-// /_emulator/faults, /_emulator/reset) needs no token: it is a development
-// tool. Never expose the emulator beyond the developer's machine or a test
-// network.
+// /_emulator/faults, /_emulator/profile, /_emulator/reset) needs no token:
+// it is a development tool. Never expose the emulator beyond the
+// developer's machine or a test network.
 package pcemu
 
 import (

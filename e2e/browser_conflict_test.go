@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 // Two people, two browser sessions, one profile: the second save shows the conflict, and saving
 // over it keeps the first person's change to the field the second did not touch.
 func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
+	t.Parallel()
 	app := startApp(t)
 	first := newChrome(t)
 	browserSignIn(t, first, app, "admin")
@@ -37,13 +38,13 @@ func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
 			t.Errorf("conflict table lacks %q:\n%s", want, table)
 		}
 	}
-	if email, _, _ := app.dev.emu.Profile(devidp.TenantID); email == "care@contoso-partner.example" {
+	if email, _, _ := app.profile(t, devidp.TenantID); email == "care@contoso-partner.example" {
 		t.Fatal("the conflicting save was applied")
 	}
 
 	must(t, chromedp.Do(second, chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#notice[role="status"]`))))
-	if email, tel, _ := app.dev.emu.Profile(devidp.TenantID); email != "care@contoso-partner.example" || tel != "+44 20 7946 0000" {
+	if email, tel, _ := app.profile(t, devidp.TenantID); email != "care@contoso-partner.example" || tel != "+44 20 7946 0000" {
 		t.Errorf("after saving over: email %q, telephone %q (the first person's telephone must stay)", email, tel)
 	}
 }
@@ -51,10 +52,11 @@ func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
 // While a save runs the button is disabled, so a second click sends nothing; the correlation id of
 // a failure can be copied.
 func TestBrowserSaveButtonDisabledWhileSaving(t *testing.T) {
-	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
+	t.Parallel()
+	app := startApp(t)
 	ctx := newChrome(t)
 	browserSignIn(t, ctx, app, "admin")
-	app.dev.emu.InjectFaults(pcemu.Fault{Method: http.MethodPut, Delay: 1500 * time.Millisecond})
+	app.injectFaults(t, pcemu.Fault{Method: http.MethodPut, Delay: 1500 * time.Millisecond})
 	must(t, chromedp.Do(ctx, replaceValue("telephone", "+1 425 555 0177"),
 		chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`))))
 	disabled := cdp(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#profile button[type="submit"]').disabled`))
@@ -62,11 +64,11 @@ func TestBrowserSaveButtonDisabledWhileSaving(t *testing.T) {
 		t.Error("the Save button stays enabled while the save runs")
 	}
 	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#notice[role="status"]`))))
-	if puts := app.dev.emu.Stats().Puts; puts != 1 {
+	if puts := app.stats(t).Puts; puts != 1 {
 		t.Errorf("%d PUTs", puts)
 	}
 
-	app.dev.emu.InjectFaults(pcemu.Fault{Method: http.MethodPut, Status: 403, Code: "900150"})
+	app.injectFaults(t, pcemu.Fault{Method: http.MethodPut, Status: 403, Code: "900150"})
 	must(t, chromedp.Do(ctx, replaceValue("telephone", "+1 425 555 0178"),
 		chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#notice[role="alert"] button[data-copy]`))))

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -16,7 +16,8 @@ import (
 // behind the app's back, the line under the form tells of it, the keyboard follows the link to the
 // history, which lists exactly what happened, and the CSV export holds the same entries.
 func TestBrowserHistoryStory(t *testing.T) {
-	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
+	t.Parallel()
+	app := startApp(t)
 	first := newChrome(t)
 	browserSignIn(t, first, app, "admin")
 	second := newBrowserContext(t, first)
@@ -34,7 +35,7 @@ func TestBrowserHistoryStory(t *testing.T) {
 
 	must(t, chromedp.Do(second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("website")), replaceValue("website", "www.contoso-help.example")))
 	save(t, second, `#notice[role="status"]`)
-	app.dev.emu.SetProfile(devidp.TenantID, "desk@contoso-partner.example", "+44 20 7946 0101", "www.contoso-help.example")
+	app.setProfile(t, devidp.TenantID, "desk@contoso-partner.example", "+44 20 7946 0101", "www.contoso-help.example")
 	must(t, chromedp.Do(first, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("last-change"))))
 	if line := cdp(t, first, chromedp.Text(chromedp.ID("last-change"))); !strings.HasPrefix(line, "Changed outside this app; noticed on ") {
 		t.Errorf("line under the form after a change made elsewhere: %q", line)
@@ -78,7 +79,7 @@ func TestBrowserHistoryStory(t *testing.T) {
 
 // historyStates checks the history page's states in lang: with entries, empty (a person of the
 // other partner tenant who has opened nothing yet), and with the history store down (app down).
-func historyStates(t *testing.T, ctx context.Context, app, down *testApp, s *stateChecker, lang string) {
+func historyStates(t *testing.T, ctx context.Context, app, down *devApp, s *stateChecker, lang string) {
 	ada := newBrowserContext(t, ctx)
 	must(t, chromedp.Do(ada, chromedp.Navigate(app.url+"lang?"+url.Values{"to": {lang}, "next": {"/history"}}.Encode()),
 		chromedp.WaitVisible(chromedp.ID("persona-admin")), chromedp.Click(chromedp.ID("persona-admin")),

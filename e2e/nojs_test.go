@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http"
@@ -17,9 +17,8 @@ import (
 // to the page and its one-time "Saved" message. Each page also passes axe-core and fits 360 and
 // 1440 px.
 func TestBrowserWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	src := axeSource(t)
-	// The app first: cleanups run last first, so the browser closes its connections before the
-	// app shuts down (net/http waits 5 s for a connection that never sent a request).
 	app := startApp(t)
 	ctx := newChrome(t)
 	s := &stateChecker{t: t, axe: src, prefix: "en-nojs", seen: map[string]bool{}}
@@ -46,13 +45,13 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if cdp(t, ctx, chromedp.Evaluate[bool](`typeof window.htmx !== "undefined"`)) {
 		t.Fatal("htmx ran: JavaScript is not disabled")
 	}
-	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
+	_, oldTel, _ := app.profile(t, devidp.TenantID)
 
 	// A field error: the whole page, the message by the field, focus on it (autofocus needs no
 	// script), the typed values kept, the title saying something is wrong.
 	must(t, chromedp.Do(ctx, setValue("email", "support at contoso"), setValue("telephone", "+33 1 11 22 33 44"),
 		chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("email-error"))))
-	if f := focused(t, ctx); f != "input#email" {
+	if f := waitFocus(t, ctx, "input#email"); f != "input#email" {
 		t.Errorf("after field errors focus is on %q, want the first field in error", f)
 	}
 	attrs := cdp(t, ctx, chromedp.Attributes(chromedp.ID("email")))
@@ -71,7 +70,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	check("field-error")
 
 	// A refusal by Partner Center: the same explanation as with htmx, the values kept.
-	app.dev.emu.InjectFaults(pcemu.Fault{Method: http.MethodPut, Status: 403, Code: "900150"})
+	app.injectFaults(t, pcemu.Fault{Method: http.MethodPut, Status: 403, Code: "900150"})
 	must(t, chromedp.Do(ctx, setValue("email", "care@contoso-partner.example"),
 		chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#notice[role="alert"] dl`))))
 	msg := cdp(t, ctx, chromedp.Text(chromedp.CSS("#notice")))
@@ -80,7 +79,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			t.Errorf("role explanation %q lacks %q", msg, want)
 		}
 	}
-	if f := focused(t, ctx); f != "div#notice" {
+	if f := waitFocus(t, ctx, "div#notice"); f != "div#notice" {
 		t.Errorf("after a refusal focus is on %q, want the message", f)
 	}
 	check("fail-403-role")
@@ -100,14 +99,14 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			t.Errorf("success message %q lacks %q", msg, want)
 		}
 	}
-	if f := focused(t, ctx); f != "div#notice" {
+	if f := waitFocus(t, ctx, "div#notice"); f != "div#notice" {
 		t.Errorf("after a save focus is on %q, want the message", f)
 	}
 	if title := cdp(t, ctx, chromedp.Title()); !strings.HasPrefix(title, "Saved") {
 		t.Errorf("title %q", title)
 	}
 	check("saved")
-	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != "+33 1 11 22 33 44" {
+	if _, tel, _ := app.profile(t, devidp.TenantID); tel != "+33 1 11 22 33 44" {
 		t.Errorf("Partner Center holds %q", tel)
 	}
 

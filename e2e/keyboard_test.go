@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -73,8 +73,7 @@ func tabTo(t *testing.T, ctx context.Context, desc string, mods ...chromedp.Modi
 // changes the telephone and saves; every control they pass shows a focus ring, the skip link
 // leads to the content, and focus lands on the outcome.
 func TestBrowserKeyboardOnly(t *testing.T) {
-	// The app first: cleanups run last first, so the browser closes its connections before the
-	// app shuts down (net/http waits 5 s for a connection that never sent a request).
+	t.Parallel()
 	app := startApp(t)
 	ctx := newChrome(t)
 
@@ -131,7 +130,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	} else if !f.ringShown() {
 		t.Errorf("the focused message shows no focus ring: %+v", f)
 	}
-	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != "+33 1 98 76 54 32" {
+	if _, tel, _ := app.profile(t, devidp.TenantID); tel != "+33 1 98 76 54 32" {
 		t.Errorf("Partner Center holds %q", tel)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// newChrome starts a headless Chromium for one test. Without Chromium the test is skipped, except
-// where PCS_REQUIRE_BROWSER=1 (CI) makes a missing browser a failure.
-func newChrome(t *testing.T) context.Context {
+// requireChromium skips the test when Chromium is missing, except where PCS_REQUIRE_BROWSER=1
+// (CI) makes a missing browser a failure.
+func requireChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("PCS_REQUIRE_BROWSER") == "1" {
@@ -25,6 +25,12 @@ func newChrome(t *testing.T) context.Context {
 		}
 		t.Skipf("browser test skipped: no Chromium at %s (apt-get install chromium to run it)", chromiumPath)
 	}
+}
+
+// newChrome starts a headless Chromium for one test.
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	requireChromium(t)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -66,16 +72,39 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err == nil {
-		_ = os.MkdirAll(dir, 0o755)
-		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+		err = writeFileAtomically(filepath.Join(dir, name+".png"), png)
 	}
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 	}
 }
 
+// writeFileAtomically writes the file whole: tests run in parallel, and several save the same
+// state (the dev sign-in page) under the same name.
+func writeFileAtomically(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), ".screenshot-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		return os.Rename(f.Name(), name)
+	}
+	os.Remove(f.Name())
+	return err
+}
+
 // browserSignIn opens the app, which sends the browser to the dev provider, and picks a persona.
-func browserSignIn(t *testing.T, ctx context.Context, app *testApp, persona string) {
+func browserSignIn(t *testing.T, ctx context.Context, app *devApp, persona string) {
 	t.Helper()
 	must(t, chromedp.Do(ctx, chromedp.Navigate(app.url), chromedp.WaitVisible(chromedp.ID("persona-"+persona))))
 	screenshot(t, ctx, "dev-sign-in")
@@ -101,11 +130,12 @@ func stillSamePage(t *testing.T, ctx context.Context) bool {
 // (a) The admin changes the telephone, saves, sees the success message without a page load,
 // reloads and sees the new value.
 func TestBrowserAdminSavesTelephone(t *testing.T) {
-	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
+	t.Parallel()
+	app := startApp(t)
 	ctx := newChrome(t)
 	browserSignIn(t, ctx, app, "admin")
 	screenshot(t, ctx, "form")
-	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
+	_, oldTel, _ := app.profile(t, devidp.TenantID)
 
 	markPage(t, ctx)
 	must(t, chromedp.Do(ctx, replaceValue("telephone", "+33 1 23 45 67 89"),
@@ -119,7 +149,7 @@ func TestBrowserAdminSavesTelephone(t *testing.T) {
 	if !stillSamePage(t, ctx) {
 		t.Error("the page was reloaded; the outcome should appear in place")
 	}
-	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != "+33 1 23 45 67 89" {
+	if _, tel, _ := app.profile(t, devidp.TenantID); tel != "+33 1 23 45 67 89" {
 		t.Errorf("Partner Center holds %q", tel)
 	}
 
@@ -131,10 +161,11 @@ func TestBrowserAdminSavesTelephone(t *testing.T) {
 
 // (b) An invalid email shows its message next to the field and keeps every typed value.
 func TestBrowserInvalidEmailKeepsTypedValues(t *testing.T) {
-	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
+	t.Parallel()
+	app := startApp(t)
 	ctx := newChrome(t)
 	browserSignIn(t, ctx, app, "admin")
-	before := app.dev.emu.Stats()
+	before := app.stats(t)
 
 	markPage(t, ctx)
 	must(t, chromedp.Do(ctx,
@@ -159,17 +190,18 @@ func TestBrowserInvalidEmailKeepsTypedValues(t *testing.T) {
 	if !stillSamePage(t, ctx) {
 		t.Error("the page was reloaded")
 	}
-	if after := app.dev.emu.Stats(); after.Puts != before.Puts {
+	if after := app.stats(t); after.Puts != before.Puts {
 		t.Error("an invalid form reached Partner Center")
 	}
 }
 
 // (c) The sales agent may read but not save: the save explains which roles can.
 func TestBrowserSalesAgentSeesRoleExplanation(t *testing.T) {
-	app := startApp(t) // first, so that its cleanup runs after the browser has closed its connections
+	t.Parallel()
+	app := startApp(t)
 	ctx := newChrome(t)
 	browserSignIn(t, ctx, app, "sales")
-	_, oldTel, _ := app.dev.emu.Profile(devidp.TenantID)
+	_, oldTel, _ := app.profile(t, devidp.TenantID)
 
 	must(t, chromedp.Do(ctx, replaceValue("telephone", "+1 425 555 0142"),
 		chromedp.Click(chromedp.CSS(`#profile button[type="submit"]`)),
@@ -184,7 +216,7 @@ func TestBrowserSalesAgentSeesRoleExplanation(t *testing.T) {
 	if v := cdp(t, ctx, chromedp.Value(chromedp.ID("telephone"))); v != "+1 425 555 0142" {
 		t.Errorf("typed telephone lost: %q", v)
 	}
-	if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != oldTel {
+	if _, tel, _ := app.profile(t, devidp.TenantID); tel != oldTel {
 		t.Errorf("Partner Center changed to %q", tel)
 	}
 }

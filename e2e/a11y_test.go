@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,13 +19,20 @@ import (
 	"pcsupport/internal/pcemu"
 )
 
-// axePath is axe-core as npm installs it from package.json (scripts/build-assets, CI).
-const axePath = "../../node_modules/axe-core/axe.min.js"
+// axePath is axe-core as npm installs it from package.json (scripts/build-assets, CI), under the
+// module's root.
+const axePath = "node_modules/axe-core/axe.min.js"
 
 // axeTags are the rules the pages must pass: WCAG 2.0, 2.1 and 2.2, levels A and AA.
 var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 
-var readAxe = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(axePath) })
+var readAxe = sync.OnceValues(func() ([]byte, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(filepath.Join(root, axePath))
+})
 
 // axeSource is axe-core's script. Without it (node_modules not installed) the test is skipped,
 // except where PCS_REQUIRE_BROWSER=1 (CI, which installs it) makes that a failure.
@@ -170,6 +178,20 @@ func focused(t *testing.T, ctx context.Context) string {
 	return cdp(t, ctx, chromedp.Evaluate[string](`(e => e ? e.localName + (e.id ? "#" + e.id : "") : "")(document.activeElement)`))
 }
 
+// waitFocus waits for focus to reach want, which a page load's autofocus does only once the
+// browser next renders, and returns where focus is.
+func waitFocus(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := focused(t, ctx)
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // save submits the form with a click and waits until htmx has swapped in and settled the
 // outcome (autofocus is applied when it settles).
 func save(t *testing.T, ctx context.Context, outcome string) {
@@ -199,27 +221,27 @@ func waitSettled(t *testing.T, ctx context.Context) {
 
 // Every state of the app, in English and in French, at 360 and 1440 px: no axe-core violation
 // (WCAG 2.2 A and AA), no sideways scrolling, a screenshot of each; live regions and focus after
-// each outcome.
+// each outcome. Each language has apps and a browser of its own (the faults it queues are its
+// own), so the two run at the same time.
 func TestBrowserEveryStateAccessible(t *testing.T) {
+	t.Parallel()
 	src := axeSource(t)
-	// The app first: cleanups run last first, so the browser closes its connections before the
-	// app shuts down (net/http waits 5 s for a connection that never sent a request).
-	app := startApp(t)
-	historyDown := startApp(t, "--database-url", "postgres://pcs@127.0.0.1:1/history?connect_timeout=1&sslmode=disable")
-	ctx := newChrome(t)
-	must(t, chromedp.Do(ctx, chromedp.Navigate("about:blank"))) // the browser runs: contexts can be added
-	seen := map[string]bool{}
 	for _, lang := range []string{"en", "fr"} {
 		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t)
+			historyDown := startApp(t, "--database-url", "postgres://pcs@127.0.0.1:1/history?connect_timeout=1&sslmode=disable")
+			ctx := newChrome(t)
+			must(t, chromedp.Do(ctx, chromedp.Navigate("about:blank"))) // the browser runs: contexts can be added
 			tab := newBrowserContext(t, ctx)
-			s := &stateChecker{t: t, axe: src, prefix: lang, seen: seen}
+			s := &stateChecker{t: t, axe: src, prefix: lang, seen: map[string]bool{}}
 			everyState(t, tab, app, s, lang)
 			historyStates(t, tab, app, historyDown, s, lang)
 		})
 	}
 }
 
-func everyState(t *testing.T, ctx context.Context, app *testApp, s *stateChecker, lang string) {
+func everyState(t *testing.T, ctx context.Context, app *devApp, s *stateChecker, lang string) {
 	// Signed out, in the chosen language (the switch is remembered in a cookie).
 	must(t, chromedp.Do(ctx, chromedp.Navigate(app.url+"lang?"+url.Values{"to": {lang}, "next": {"/auth/signed-out"}}.Encode()),
 		chromedp.WaitVisible(chromedp.CSS("main h1"))))
@@ -304,7 +326,7 @@ func everyState(t *testing.T, ctx context.Context, app *testApp, s *stateChecker
 		{"fail-bad-response", pcemu.Fault{Method: get, Status: 200, Body: pcemu.BodyMalformed}},
 		{"fail-400-field", pcemu.Fault{Method: put, Status: 400, Code: "3000", Description: "The property 'Telephone' is invalid."}},
 	} {
-		app.dev.emu.InjectFaults(f.fault)
+		app.injectFaults(t, f.fault)
 		must(t, chromedp.Do(ctx, setValue("telephone", fmt.Sprintf("+33 1 23 45 67 %02d", i))))
 		save(t, ctx, "#notice[role=alert] dl")
 		want := "div#notice"
@@ -337,7 +359,7 @@ func everyState(t *testing.T, ctx context.Context, app *testApp, s *stateChecker
 
 	// The page cannot load the profile: an explanation and a way to try again, no form. (A
 	// refusal: a 503 would be retried, which only takes longer.)
-	app.dev.emu.InjectFaults(pcemu.Fault{Method: get, Status: 403, Code: "900150"})
+	app.injectFaults(t, pcemu.Fault{Method: get, Status: 403, Code: "900150"})
 	must(t, chromedp.Do(ctx, chromedp.Navigate(app.url), chromedp.WaitVisible(chromedp.CSS("#notice[role=alert]"))))
 	s.check(ctx, "load-failed")
 
@@ -347,7 +369,7 @@ func everyState(t *testing.T, ctx context.Context, app *testApp, s *stateChecker
 
 	// The emulator's fault injection page, linked from the dev banner (in English only).
 	if lang == "en" {
-		must(t, chromedp.Do(ctx, chromedp.Navigate(app.dev.toolsURL()), chromedp.WaitVisible(chromedp.CSS("h1"))))
+		must(t, chromedp.Do(ctx, chromedp.Navigate(app.faultsURL), chromedp.WaitVisible(chromedp.CSS("h1"))))
 		s.checkDevTool(ctx, "dev-faults")
 	}
 
