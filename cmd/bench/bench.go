@@ -51,6 +51,7 @@ type runResult struct {
 	render                []gobench.Line
 	renderCmd             string
 	profile               *profileResult
+	flood                 *floodResult
 	broken                []string
 }
 
@@ -250,8 +251,17 @@ func (b *bench) readMemory(ctx context.Context, r *runResult) error {
 	return nil
 }
 
-// afterLoad checks token refreshes and runs the render benchmark.
+// afterLoad runs the anonymous flood, checks token refreshes and runs the render benchmark.
 func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
+	if b.opts.ops[opFlood] {
+		var err error
+		if r.flood, err = b.floodPhase(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.broken = append(r.broken, "anonymous flood: "+err.Error())
+		}
+	}
 	if b.opts.refresh {
 		rr, err := b.refreshPhase(ctx)
 		if err != nil {

@@ -33,10 +33,12 @@ import (
 )
 
 // Exit codes: 1 the bench itself failed (it could not measure), 3 a target was missed and
-// --strict was given.
+// --strict was given, 4 a check that must hold in every mode failed (the anonymous flood: a
+// security property, not a speed target), with or without --strict and --short.
 const (
 	exitBroken = 1
 	exitMissed = 3
+	exitUnsafe = 4
 )
 
 func main() {
@@ -95,6 +97,10 @@ func finish(rep *report, stdout, stderr io.Writer) (int, error) {
 	}
 	if broken := rep.broken(); len(broken) > 0 {
 		return exitBroken, fmt.Errorf("the bench could not measure everything:\n  %s", strings.Join(broken, "\n  "))
+	}
+	if failed := rep.failedGuarantees(); len(failed) > 0 {
+		fmt.Fprintf(stderr, "bench: failed, in any mode:\n  %s\n", strings.Join(failed, "\n  "))
+		return exitUnsafe, nil
 	}
 	if misses := rep.misses(); misses > 0 {
 		fmt.Fprintf(stderr, "bench: %d target(s) missed (see the report)\n", misses)

@@ -17,9 +17,14 @@ const (
 	opSaveOwn = "save, tenant per session"
 )
 
+// opFlood is the anonymous flood, a check of its own: no side by side, no proxy.
+const opFlood = "flood"
+
 var (
 	opNames = map[string]string{"view": opView, "save": opSave, "save-own": opSaveOwn}
 	opFlags = []string{"view", "save", "save-own"} // the order of the report
+	// allOps are the names --ops knows: the operations measured side by side, then the checks.
+	allOps = append(slices.Clone(opFlags), opFlood)
 )
 
 // operations are those asked for, in the order of the report.
