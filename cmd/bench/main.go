@@ -4,14 +4,17 @@
 // upstream latency. The headline is the CPU time the app's process spends per request against
 // the proxy's; throughput and latency percentiles come second. It also measures allocations per
 // request, page weight, start-up, binary size, memory and render cost, counts upstream calls
-// and token refreshes, and checks the targets of BENCHMARKS.md.
+// and token refreshes, and checks the targets of BENCHMARKS.md. Apart from the proxy it floods
+// an app of its own with anonymous requests (what the app keeps and its memory must not grow;
+// a failure fails the bench in every mode), and measures what recording the change history
+// costs a save (the same app with its history failing as the baseline).
 //
 // The app runs as it ships: cmd/web built with the Dockerfile's command and started as a child
 // process in production mode, pointed at the development stand-ins (internal/devstack), which
 // run in this process with the load generator. The bare proxy is a child process too (this
 // binary started again), so each side's CPU time is its own. Every connection is to 127.0.0.1.
 //
-//	go run ./cmd/bench                   # one full run (about seven minutes)
+//	go run ./cmd/bench                   # one full run (about nine minutes)
 //	go run ./cmd/bench --runs 3          # three full runs, targets checked on the medians
 //	go run ./cmd/bench --short           # about a minute; what CI runs so the command cannot rot
 //	go run ./cmd/bench --profile-dir DIR # also CPU and allocation profiles of the app

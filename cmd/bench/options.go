@@ -33,6 +33,8 @@ type options struct {
 	appLog        string
 	profileDir    string
 	ops           map[string]bool // operations to measure, by flag name
+	historyRounds int             // rounds of the save-history comparison, each variant once per round
+	historyWindow time.Duration   // its measurement window
 }
 
 const usageIntro = `Measures the app against a bare proxy in front of the Partner Center emulator. See BENCHMARKS.md.
@@ -45,6 +47,7 @@ type declared struct {
 	measure, saveMeasure, warmup, latency, tokenLifetime, idle *settings.Setting
 	starts, render, out, appEnv, appLog, profileDir            *settings.Setting
 	refresh, refreshLife, refreshFor, refreshN                 *settings.Setting
+	historyRounds, historyWindow                               *settings.Setting
 }
 
 func declare(s *settings.Set) *declared {
@@ -53,8 +56,9 @@ func declare(s *settings.Set) *declared {
 		strict:   s.Bool("strict", "", "exit with status 3 when a target is missed"),
 		runs:     s.String("runs", "", "1", "full `runs`; with more than one, targets are checked on the median of the runs"),
 		sessions: s.String("sessions", "", "", "concurrent session `counts`, comma separated (default 1,50,200; short 1,4,16)"),
-		ops: s.String("ops", "", "view,save,save-own,flood", "`operations` to measure, comma separated: view, save (shared tenant), save-own (tenant per session), "+
-			"flood (anonymous requests to an app of its own: what it keeps and its memory; fails the bench even with --short)"),
+		ops: s.String("ops", "", "view,save,save-own,flood,save-history", "`operations` to measure, comma separated: view, save (shared tenant), "+
+			"save-own (tenant per session), flood (anonymous requests to an app of its own: what it keeps and its memory; fails the bench "+
+			"even with --short), save-history (saves with the change history recorded against the same app with its history failing)"),
 		measure:       s.String("measure", "", "", "measurement `window` of each page-view run (default 5s; short 600ms)"),
 		saveMeasure:   s.String("save-measure", "", "", "measurement `window` of each save run (default 8s; short 600ms)"),
 		warmup:        s.String("warmup", "", "", "`warm-up` before each window (default 1s; short 200ms)"),
@@ -71,7 +75,10 @@ func declare(s *settings.Set) *declared {
 		refreshN:    s.String("refresh-sessions", "", "", "`sessions` of the refresh check (default 50; short 8)"),
 		appEnv: s.List("app-env", "", "`KEY=VALUE` added to the app's environment, for experiments such as GOMEMLIMIT=40MiB or GODEBUG=gctrace=1 "+
 			"(repeatable; GODEBUG=gctrace=1,madvdontneed=1 stays one)"),
-		appLog: s.String("app-log", "", "", "write the app's log (stderr) to this `file`"),
+		historyRounds: s.String("history-rounds", "", "", "`rounds` of save-history: each round measures both variants, alternating "+
+			"which goes first; the noise is the spread of the rounds (default 3; short 2)"),
+		historyWindow: s.String("history-measure", "", "", "measurement `window` of each save-history run (default 3s; short 600ms)"),
+		appLog:        s.String("app-log", "", "", "write the app's log (stderr) to this `file`"),
 		profileDir: s.String("profile-dir", "", "", "save CPU and allocation profiles of the app (cpu.pprof, allocs.pprof) in this `directory` during an extra "+
 			"50-session page-view phase, and print their top functions; the app is then built with -tags nodev,debuglisten"),
 	}
@@ -95,7 +102,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		measure: optionalDuration(d.measure), saveMeasure: optionalDuration(d.saveMeasure), warmup: optionalDuration(d.warmup),
 		idle: optionalDuration(d.idle), refreshLife: optionalDuration(d.refreshLife), refreshFor: optionalDuration(d.refreshFor),
 		starts: d.starts.Count(), refreshN: d.refreshN.Count(), render: d.render.Bool(), refresh: d.refresh.Bool(),
-		out: d.out.Value(), appLog: d.appLog.Value(), profileDir: d.profileDir.Value()}
+		out: d.out.Value(), appLog: d.appLog.Value(), profileDir: d.profileDir.Value(),
+		historyRounds: d.historyRounds.Count(), historyWindow: optionalDuration(d.historyWindow)}
 	o.appEnv = appEnvironment(s, d.appEnv)
 	o.levels = parseLevels(s, d.sessions, o.short)
 	o.ops = parseOps(s, d.ops)
@@ -126,6 +134,10 @@ func (o *options) fillDefaults() {
 	def(&o.idle, 10*time.Second, time.Second)
 	def(&o.refreshLife, 30*time.Second, 10*time.Second)
 	def(&o.refreshFor, 80*time.Second, 14*time.Second)
+	def(&o.historyWindow, 3*time.Second, 600*time.Millisecond)
+	if o.historyRounds == 0 {
+		o.historyRounds = pick(o.short, 3, 2)
+	}
 	if o.refreshN == 0 {
 		o.refreshN = pick(o.short, 50, 8)
 	}

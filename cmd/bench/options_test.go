@@ -64,7 +64,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	}
 	for _, f := range []string{"short", "strict", "runs", "sessions", "ops", "measure", "save-measure", "warmup", "latency",
 		"token-lifetime", "starts", "render", "out", "idle", "refresh", "refresh-token-lifetime", "refresh-for",
-		"refresh-sessions", "app-env", "app-log", "profile-dir"} {
+		"refresh-sessions", "app-env", "app-log", "profile-dir", "history-rounds", "history-measure"} {
 		if !strings.Contains(help.String(), "--"+f+" ") && !strings.Contains(help.String(), "--"+f+"\n") {
 			t.Errorf("--help does not list --%s", f)
 		}
