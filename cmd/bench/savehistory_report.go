@@ -132,7 +132,7 @@ func (r *report) writeHistory(b *strings.Builder) {
 		"the noise. A loss is **beyond the noise** when the ranges are apart, every round with the history failing faster than every "+
 		"round with it recorded (for three rounds each, 1 chance in 20 when recording costs nothing).\n\n",
 		r.historyFilesystem(), historyDownURL, r.opts.historyWindow, r.opts.warmup, r.roundsText(len(rows[0].recorded)))
-	p("| what | sessions | saves/s recorded (range) | saves/s failing (range) | loss | beyond the noise | app CPU per request recorded (range) | failing (range) | recording costs | of which in the kernel | p50 recorded, failing |\n")
+	p("| what | sessions | per second recorded (range) | per second failing (range) | loss | beyond the noise | app CPU per request recorded (range) | failing (range) | recording costs | of which in the kernel | p50 recorded, failing |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range rows {
 		rec, fail := row.rates()
