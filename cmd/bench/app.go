@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,29 +29,39 @@ type appProcess struct {
 
 // appConfig is where one app process listens and keeps its sessions.
 type appConfig struct {
-	port      int
-	dataDir   string
-	debugPort int    // 0: no debug listener
-	logFile   string // also gets the app's log, when set
+	port        int
+	dataDir     string
+	sessionKeys string // --session-keys; new ones when empty. An app started again with the same keys and data dir keeps its sessions.
+	databaseURL string // --database-url of the change history; empty: SQLite in dataDir
+	debugPort   int    // 0: no debug listener
+	logFile     string // also gets the app's log, when set
 }
 
-// appArgs configure the app as production would: every setting given, no --dev.
-func appArgs(s *devstack.Stack, c appConfig) []string {
+// newSessionKeys are a signing and an encryption key, as --session-keys takes them.
+func newSessionKeys() string {
 	keys := make([]string, 2)
 	for i := range keys {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
 		keys[i] = base64.StdEncoding.EncodeToString(b)
 	}
+	return strings.Join(keys, " ")
+}
+
+// appArgs configure the app as production would: every setting given, no --dev.
+func appArgs(s *devstack.Stack, c appConfig) []string {
 	args := []string{
 		"--listen", "127.0.0.1:" + strconv.Itoa(c.port),
 		"--public-url", fmt.Sprintf("http://127.0.0.1:%d/", c.port),
 		"--oidc-issuer", s.ProviderURL,
 		"--client-id", appClientID,
 		"--client-secret", s.Secret(appClientID),
-		"--session-keys", strings.Join(keys, " "),
+		"--session-keys", cmp.Or(c.sessionKeys, newSessionKeys()),
 		"--partner-center-url", s.EmulatorURL,
 		"--data-dir", c.dataDir,
+	}
+	if c.databaseURL != "" {
+		args = append(args, "--database-url", c.databaseURL)
 	}
 	if c.debugPort != 0 {
 		args = append(args, "--debug-listen", "127.0.0.1:"+strconv.Itoa(c.debugPort))
@@ -114,19 +126,34 @@ func (p *appProcess) stop() {
 // mallocs is the count of heap objects the app allocated so far, from its own runtime (the
 // Go collector on /metrics). Reading it costs the app a few hundred allocations itself.
 func (p *appProcess) mallocs() (int64, error) {
+	v, err := p.metrics("go_memstats_mallocs_total")
+	return int64(v[0]), err
+}
+
+// metrics reads series of the app's /metrics, each named as it is written there (with its
+// labels, e.g. `pcsupport_saves_total{outcome="saved"}`); a series missing is an error.
+func (p *appProcess) metrics(series ...string) ([]float64, error) {
+	values := make([]float64, len(series))
 	resp, err := http.Get(p.url + "metrics")
 	if err != nil {
-		return 0, err
+		return values, err
 	}
 	defer resp.Body.Close()
+	found := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_mallocs_total "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return int64(f), err
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if i := slices.Index(series, name); ok && i >= 0 {
+			if values[i], err = strconv.ParseFloat(v, 64); err != nil {
+				return values, fmt.Errorf("the app's /metrics: %s: %w", name, err)
+			}
+			found++
 		}
 	}
-	return 0, fmt.Errorf("the app's /metrics has no go_memstats_mallocs_total (%v)", sc.Err())
+	if found < len(series) {
+		return values, fmt.Errorf("the app's /metrics lacks some of %s (%v)", strings.Join(series, ", "), sc.Err())
+	}
+	return values, nil
 }
 
 // freePort finds a loopback port for a child process to listen on.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,12 +29,14 @@ type bench struct {
 	first   bool // the first of the runs (profiles are taken in it)
 	selfPID int
 
-	stack *devstack.Stack
-	app   *appProcess
-	proxy *floor.Proxy
+	stack  *devstack.Stack
+	app    *appProcess
+	appCfg appConfig // how the app was started: started again so, it keeps the sessions
+	proxy  *floor.Proxy
 
-	shared []*session // admins of the one dev tenant
-	own    []*session // admins with a partner tenant each
+	shared    []*session      // admins of the one dev tenant
+	own       []*session      // admins with a partner tenant each
+	transport *http.Transport // of every session
 }
 
 // runResult is everything one run measured.
@@ -51,6 +54,8 @@ type runResult struct {
 	render                []gobench.Line
 	renderCmd             string
 	profile               *profileResult
+	flood                 *floodResult
+	history               *historyResult
 	broken                []string
 }
 
@@ -99,7 +104,7 @@ func (b *bench) run(ctx context.Context) (*runResult, error) {
 func callbackURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/auth/callback", port) }
 
 func (b *bench) personas() []devidp.Persona {
-	if b.opts.ops["save-own"] {
+	if b.opts.needsOwnTenants() {
 		return ownTenantPersonas(slices.Max(b.opts.levels))
 	}
 	return devidp.Personas()
@@ -135,7 +140,7 @@ func (b *bench) scratch(name string) string {
 
 // startTargets starts the app to measure on port, and the bare proxy with a token of its own.
 func (b *bench) startTargets(ctx context.Context, port int) error {
-	c := appConfig{port: port, dataDir: b.scratch("data"), logFile: b.opts.appLog}
+	c := appConfig{port: port, dataDir: b.scratch("data"), sessionKeys: newSessionKeys(), logFile: b.opts.appLog}
 	if b.env.profiling {
 		var err error
 		if c.debugPort, err = freePort(); err != nil {
@@ -146,6 +151,7 @@ func (b *bench) startTargets(ctx context.Context, port int) error {
 	if b.app, _, err = startApp(b.env.appBin, b.stack, c, b.opts.appEnv); err != nil {
 		return err
 	}
+	b.appCfg = c
 	cfg, err := floor.SignIn(ctx, proxyRegistration(b.stack), "admin", b.stack.EmulatorURL)
 	if err != nil {
 		return err
@@ -168,8 +174,9 @@ func (b *bench) stopTargets() {
 func (b *bench) signInAll(ctx context.Context) error {
 	n := slices.Max(b.opts.levels)
 	tr := newTransport(n * 2)
+	b.transport = tr
 	b.shared = make([]*session, n)
-	if b.opts.ops["save-own"] {
+	if b.opts.needsOwnTenants() {
 		b.own = make([]*session, n)
 	}
 	b.logf("signing in %d sessions through the dev provider", len(b.shared)+len(b.own))
@@ -250,8 +257,23 @@ func (b *bench) readMemory(ctx context.Context, r *runResult) error {
 	return nil
 }
 
-// afterLoad checks token refreshes and runs the render benchmark.
+// afterLoad runs the anonymous flood, measures the cost of the change history, checks token
+// refreshes and runs the render benchmark.
 func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
+	if b.opts.ops[opFlood] {
+		var err error
+		r.flood, err = b.floodPhase(ctx)
+		if err := r.unmeasured(ctx, "anonymous flood", err); err != nil {
+			return err
+		}
+	}
+	if b.opts.ops[opSaveHistory] {
+		var err error
+		r.history, err = b.historyPhase(ctx)
+		if err := r.unmeasured(ctx, "cost of the change history", err); err != nil {
+			return err
+		}
+	}
 	if b.opts.refresh {
 		rr, err := b.refreshPhase(ctx)
 		if err != nil {
@@ -266,6 +288,19 @@ func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
 			r.broken = append(r.broken, "render benchmark: "+err.Error())
 		}
 	}
+	return nil
+}
+
+// unmeasured notes that a phase failed, what the report lists as not measured; it returns the
+// run's end when the bench was stopped meanwhile.
+func (r *runResult) unmeasured(ctx context.Context, phase string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	r.broken = append(r.broken, phase+": "+err.Error())
 	return nil
 }
 

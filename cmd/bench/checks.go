@@ -24,6 +24,10 @@ const (
 	// (go run ./cmd/bench --runs 3 --sessions 1,50 --ops view; 859 to 873 at every level and
 	// upstream latency). The target is half of it.
 	allocsPerViewBefore = 860
+	// The anonymous flood (issue 13): what the app keeps may grow by a few digits, never per
+	// request; its memory stays bounded whatever outsiders send.
+	targetFloodGrowth  = 4_000
+	targetFloodPeakRSS = 100_000_000
 )
 
 // check is one target, met or missed, with the measured value and by how much it missed.
@@ -34,7 +38,19 @@ type check struct {
 }
 
 func (r *report) checks() []check {
-	return slices.Concat(r.performanceChecks(), r.upstreamChecks(), r.weightChecks(), r.processChecks())
+	return slices.Concat(r.performanceChecks(), r.upstreamChecks(), r.weightChecks(), r.processChecks(), r.historyChecks(), r.floodChecks())
+}
+
+// failedGuarantees are the checks that must hold in every mode (exitUnsafe, not only with
+// --strict), the flood's, that did not.
+func (r *report) failedGuarantees() []string {
+	var out []string
+	for _, c := range r.floodChecks() {
+		if !c.ok {
+			out = append(out, c.target+": "+c.result)
+		}
+	}
+	return out
 }
 
 func (r *report) misses() int {
@@ -190,4 +206,41 @@ func (r *report) processChecks() []check {
 			d <= targetRender})
 	}
 	return cs
+}
+
+// floodChecks are every run's anonymous flood.
+func (r *report) floodChecks() []check {
+	var cs []check
+	for i, run := range r.runs {
+		f := run.flood
+		if f == nil {
+			continue
+		}
+		sent := fmt.Sprintf("%d anonymous requests", f.requests)
+		grown := func(before, after int64) string {
+			return fmt.Sprintf("%s: %d B before, %d B after (%+d B)%s", sent, before, after, after-before,
+				missedBy(after-before, targetFloodGrowth, func(n int64) string { return kb(int(n)) }))
+		}
+		dataGrowth, metricsGrowth := f.dataAfter-f.dataBefore, int64(f.metricsAft-f.metricsBefore)
+		label := r.runLabel(i)
+		cs = append(cs,
+			check{fmt.Sprintf("anonymous flood: the data directory grows ≤ %s%s", kb(targetFloodGrowth), label),
+				grown(f.dataBefore, f.dataAfter), dataGrowth <= targetFloodGrowth},
+			check{fmt.Sprintf("anonymous flood: /metrics grows ≤ %s after a warm-up%s", kb(targetFloodGrowth), label),
+				grown(int64(f.metricsBefore), int64(f.metricsAft)), metricsGrowth <= targetFloodGrowth},
+			check{fmt.Sprintf("anonymous flood: the app's resident memory ≤ %s throughout%s", mb(targetFloodPeakRSS), label),
+				fmt.Sprintf("%s at most (VmHWM %s; VmRSS read every 10 ms during the flood: at most %s)%s", mb(f.peak()), mb(f.hwm), mb(f.sampledPeak),
+					missedBy(f.peak(), targetFloodPeakRSS, mb)), f.peak() > 0 && f.peak() <= targetFloodPeakRSS},
+			check{"anonymous flood: every request answered, none with 5xx" + label,
+				fmt.Sprintf("%s: %d unanswered, %d answered 5xx%s", sent, f.noAnswer, f.serverErrors, firstFailure(f)),
+				f.requests > 0 && f.noAnswer == 0 && f.serverErrors == 0})
+	}
+	return cs
+}
+
+func firstFailure(f *floodResult) string {
+	if f.firstFailure == "" {
+		return ""
+	}
+	return " (first: " + f.firstFailure + ")"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -113,12 +114,20 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	r.writeHeader(&b)
 	r.writeTargets(&b)
-	r.writeHeadline(&b)
-	for i, run := range r.runs {
-		r.writeDetails(&b, i, run)
+	if len(r.opts.operations()) > 0 {
+		r.writeHeadline(&b)
+		for i, run := range r.runs {
+			r.writeDetails(&b, i, run)
+		}
 	}
 	writeWeight(&b, r.runs[0].weight)
 	r.writeProcess(&b)
+	r.writeHistory(&b)
+	for i, run := range r.runs {
+		if run.flood != nil {
+			writeFlood(&b, runPrefix(i, len(r.runs)), run.flood)
+		}
+	}
 	for _, run := range r.runs {
 		if run.profile != nil {
 			writeProfile(&b, run.profile)
@@ -321,3 +330,31 @@ func latencyText(lat time.Duration) string {
 }
 
 func secs(ticks int64) float64 { return proc.TicksToDuration(ticks).Seconds() }
+
+func writeFlood(b *strings.Builder, prefix string, f *floodResult) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("\n### %sAnonymous flood\n\n", prefix)
+	p("An app of its own (file sessions in a data directory of its own), sent %d requests, %d at a time, by visitors who never sign in: "+
+		"in turn the sign-in start with a %d KB return path, the page without a session, and `POST /save` with three %d-character fields "+
+		"and a valid CSRF token (from the `pcs_csrf` cookie of the signed-out page); one in %d with a made-up HTTP method (%d in all). "+
+		"Before them a warm-up of %d, so that each kind's series is on `/metrics` already.\n\n",
+		f.requests, floodWorkers, floodNextSize>>10, floodFieldSize, floodMethodsEvery, f.madeUp, floodWarmupEach*floodMethodsEvery)
+	var answers []string
+	for _, kind := range []string{kindSignIn, kindPage, kindSave, kindMethod} {
+		var sts []string
+		for _, st := range slices.Sorted(maps.Keys(f.answers[kind])) {
+			sts = append(sts, fmt.Sprintf("%d × %d", f.answers[kind][st], st))
+		}
+		answers = append(answers, kind+" "+orDash(strings.Join(sts, ", ")))
+	}
+	perRequest := time.Duration(0)
+	if f.requests > 0 {
+		perRequest = proc.TicksToDuration(f.cpuTicks) / time.Duration(f.requests)
+	}
+	p("- Answers: %s; %d answered 5xx, %d unanswered; %s in all (%.0f/s), app CPU %s per request\n", strings.Join(answers, "; "),
+		f.serverErrors, f.noAnswer, f.took.Round(time.Millisecond), float64(f.requests)/f.took.Seconds(), us0(perRequest))
+	p("- Data directory: %d B at start, %d B after (%+d B)\n", f.dataBefore, f.dataAfter, f.dataAfter-f.dataBefore)
+	p("- `/metrics`: %d B after the warm-up, %d B after (%+d B)\n", f.metricsBefore, f.metricsAft, f.metricsAft-f.metricsBefore)
+	p("- Resident memory of the app: VmHWM %s after the flood; VmRSS read every 10 ms during it: at most %s (Linux updates VmHWM lazily; "+
+		"the check takes the larger)\n", mb(f.hwm), mb(f.sampledPeak))
+}

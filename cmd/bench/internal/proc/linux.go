@@ -22,9 +22,15 @@ func TicksToDuration(ticks int64) time.Duration {
 // CPUTicks is the user and system CPU time of a process, all its threads, in clock ticks
 // (utime + stime of /proc/<pid>/stat).
 func CPUTicks(pid int) (int64, error) {
+	user, system, err := CPUTimes(pid)
+	return user + system, err
+}
+
+// CPUTimes is the user and the system CPU time of a process, all its threads, in clock ticks.
+func CPUTimes(pid int) (user, system int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name may hold spaces; the fields after it are fixed.
 	s := string(b)
@@ -33,11 +39,11 @@ func CPUTicks(pid int) (int64, error) {
 	}
 	f := strings.Fields(s)
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name, want 13 or more", pid, len(f))
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields after the name, want 13 or more", pid, len(f))
 	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime, nil
+	user, _ = strconv.ParseInt(f[11], 10, 64)
+	system, _ = strconv.ParseInt(f[12], 10, 64)
+	return user, system, nil
 }
 
 // MachineBusyTicks is the CPU time all CPUs spent on anything but idling, in clock ticks.
@@ -131,4 +137,28 @@ func LoadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// FilesystemOf names the file system a path is on, "ext4 on /dev/vda" (from /proc/self/mountinfo),
+// or "unknown file system".
+func FilesystemOf(path string) string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "unknown file system"
+	}
+	best, found := "", "unknown file system"
+	for _, line := range strings.Split(string(b), "\n") {
+		// id parent major:minor root mount-point options [optional...] - type source super-options
+		before, after, ok := strings.Cut(line, " - ")
+		f, g := strings.Fields(before), strings.Fields(after)
+		if !ok || len(f) < 5 || len(g) < 2 {
+			continue
+		}
+		mount := strings.ReplaceAll(f[4], "\\040", " ")
+		inside := path == mount || strings.HasPrefix(path, strings.TrimSuffix(mount, "/")+"/")
+		if inside && len(mount) >= len(best) {
+			best, found = mount, g[0]+" on "+g[1]
+		}
+	}
+	return found
 }

@@ -46,3 +46,14 @@ func TestWaitReadyReportsAnEarlyExit(t *testing.T) {
 		t.Errorf("WaitReady: %v", err)
 	}
 }
+
+// The file system of a temporary directory is named by its type.
+func TestFilesystemOf(t *testing.T) {
+	got := FilesystemOf(t.TempDir())
+	if got == "unknown file system" || !strings.Contains(got, " on ") {
+		t.Errorf("FilesystemOf(a temporary directory) = %q", got)
+	}
+	if root := FilesystemOf("/"); strings.HasPrefix(root, "proc ") || root == "unknown file system" {
+		t.Errorf("FilesystemOf(/) = %q", root)
+	}
+}
