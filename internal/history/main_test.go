@@ -36,7 +36,7 @@ func openSpec(ctx context.Context, spec string) (Store, error) {
 }
 
 // open opens one more store (a replica) on the database of spec, closed when t ends.
-func open(t *testing.T, spec string) Store {
+func open(t testing.TB, spec string) Store {
 	t.Helper()
 	s, err := openSpec(context.Background(), spec)
 	if err != nil {
