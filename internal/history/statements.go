@@ -13,15 +13,17 @@ const (
 		after_email, after_telephone, after_website, correlation_id, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`
 
-	// alreadyRecordedQuery finds a save recorded before (a retried call whose commit went through).
+	// alreadyRecordedQuery finds a save recorded before (a retried call whose commit went
+	// through) among the tenant's recent entries (id > $3).
 	alreadyRecordedQuery = `SELECT EXISTS (SELECT 1 FROM history_entries
-		WHERE tenant_id = $1 AND kind = 'saved' AND request_id = $2)`
+		WHERE tenant_id = $1 AND id > $3 AND kind = 'saved' AND request_id = $2)`
 
-	// claimQuery finds the newest outside entry a save may claim: noticed from the save's start
-	// (less the clock skew), ending in the values the save stored.
+	// claimQuery finds the newest outside entry a save may claim among the tenant's recent
+	// entries (id > $2): noticed from the save's start (less the clock skew), ending in the
+	// values the save stored.
 	claimQuery = `SELECT ` + entryColumns + ` FROM history_entries
-		WHERE tenant_id = $1 AND kind = 'outside' AND at_time >= $2
-		AND after_email = $3 AND after_telephone = $4 AND after_website = $5
+		WHERE tenant_id = $1 AND id > $2 AND kind = 'outside' AND at_time >= $3
+		AND after_email = $4 AND after_telephone = $5 AND after_website = $6
 		ORDER BY id DESC LIMIT 1`
 
 	// claimUpdate makes the claimed outside entry the saved one.
