@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/gorilla/sessions"
 )
 
 // FileStore keeps sessions in files, one per session, encrypted and signed with the session
@@ -23,7 +20,7 @@ import (
 // a write goes to a temporary file that is synced and then renamed over the old one, so a
 // failed write leaves the old session whole.
 type FileStore struct {
-	sealedStore
+	*sealedStore
 	files *sessionFiles
 }
 
@@ -52,21 +49,6 @@ func NewFileStore(dir string, opts CookieOptions, keyPairs ...[]byte) (*FileStor
 	}
 	files := &sessionFiles{dir: dir, createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }}
 	return &FileStore{sealedStore: newSealedStore(files, opts, keyPairs), files: files}, nil
-}
-
-// Get returns the session cached for this request, or loads it.
-func (s *FileStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return s.get(s, r, name)
-}
-
-// New loads the session the request's cookie names (see sealedStore.load).
-func (s *FileStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	return s.load(s, r, name)
-}
-
-// Save writes the session and its cookie; a negative MaxAge deletes both.
-func (s *FileStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
-	return s.save(r, w, session)
 }
 
 // version is the file's identity, one stat: every write renames a new file into place.

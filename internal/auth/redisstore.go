@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -47,7 +45,7 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 // serializer), prints errors to stdout, takes no context and speaks redigo; the app also needs a
 // Redis client for the locks and the readiness check. One go-redis client serves all three.
 type RedisStore struct {
-	sealedStore
+	*sealedStore
 	keys *redisSessions
 }
 
@@ -71,21 +69,6 @@ func newRedisStore(client *redis.Client, prefix string, opts CookieOptions, keyP
 	s := &RedisStore{sealedStore: newSealedStore(keys, opts, keyPairs), keys: keys}
 	keys.cache = s.cache
 	return s
-}
-
-// Get returns the session cached for this request, or loads it.
-func (s *RedisStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return s.get(s, r, name)
-}
-
-// New loads the session the request's cookie names (see sealedStore.load).
-func (s *RedisStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	return s.load(s, r, name)
-}
-
-// Save writes the session and its cookie; a negative MaxAge deletes both.
-func (s *RedisStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
-	return s.save(r, w, session)
 }
 
 // version reads the value, the only way to know it: the stamp is its hash, and the value comes

@@ -37,7 +37,7 @@ type sealedStore struct {
 	cache    *sessionCache
 }
 
-func newSealedStore(backend sessionBackend, opts CookieOptions, keyPairs [][]byte) sealedStore {
+func newSealedStore(backend sessionBackend, opts CookieOptions, keyPairs [][]byte) *sealedStore {
 	codecs := securecookie.CodecsFromPairs(keyPairs...)
 	for _, c := range codecs {
 		if sc, ok := c.(*securecookie.SecureCookie); ok {
@@ -45,19 +45,19 @@ func newSealedStore(backend sessionBackend, opts CookieOptions, keyPairs [][]byt
 			sc.MaxLength(maxSessionBytes)
 		}
 	}
-	return sealedStore{backend: backend, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, cache: newSessionCache()}
+	return &sealedStore{backend: backend, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, cache: newSessionCache()}
 }
 
-// get returns the session cached for this request by gorilla's registry, or loads it.
-func (s sealedStore) get(store sessions.Store, r *http.Request, name string) (*sessions.Session, error) {
-	return sessions.GetRegistry(r).Get(store, name)
+// Get returns the session cached for this request by gorilla's registry, or loads it.
+func (s *sealedStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
 }
 
-// load loads the session the request's cookie names. Without a cookie, or when the session is
+// New loads the session the request's cookie names. Without a cookie, or when the session is
 // gone (expired, deleted), it returns a new session; with a cookie it cannot decode (tampered,
 // unknown keys) it returns a new session and the error, as gorilla's stores do.
-func (s sealedStore) load(store sessions.Store, r *http.Request, name string) (*sessions.Session, error) {
-	session := sessions.NewSession(store, name)
+func (s *sealedStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	session := sessions.NewSession(s, name)
 	opts := *s.options
 	session.Options = &opts
 	session.IsNew = true
@@ -101,8 +101,8 @@ func (s sealedStore) load(store sessions.Store, r *http.Request, name string) (*
 	return session, nil
 }
 
-// save writes the session and its cookie; a negative MaxAge deletes both.
-func (s sealedStore) save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
+// Save writes the session and its cookie; a negative MaxAge deletes both.
+func (s *sealedStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
 	if session.ID != "" {
 		s.cache.forget(session.ID)
 	}
