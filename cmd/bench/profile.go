@@ -18,10 +18,10 @@ import (
 
 // profileResult is where the app's profiles were saved and what their tops say.
 type profileResult struct {
-	dir               string
-	sessions          int
-	seconds           int
-	cpuTop, allocsTop string
+	dir                        string
+	sessions                   int
+	seconds                    int
+	cpuTop, allocsTop, heapTop string
 }
 
 // profileSessions is the page-view phase profiles are taken in (or the nearest session count asked).
@@ -36,6 +36,11 @@ func (b *bench) profilePhase(ctx context.Context) (*profileResult, error) {
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, err
 	}
+	// What the app holds after every measured phase (saves included), after a collection.
+	if err := b.saveProfile(ctx, "heap", 0, filepath.Join(p.dir, "heap.pprof")); err != nil {
+		return nil, err
+	}
+	p.heapTop = b.pprofTop(filepath.Join(p.dir, "heap.pprof"), "-sample_index=inuse_space")
 	b.logf("profiles: %d sessions, page views, instant upstream, %ds", p.sessions, p.seconds)
 	do, _, err := b.appTarget(ctx, scenario{op: opView, conc: p.sessions})
 	if err != nil {
@@ -68,9 +73,13 @@ func pprofFile(name string) string {
 	return name + ".pprof"
 }
 
-// saveProfile saves the named profile of the app over the next seconds.
+// saveProfile saves the named profile of the app over the next seconds (0: a snapshot).
 func (b *bench) saveProfile(ctx context.Context, name string, seconds int, path string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%s?seconds=%d", b.app.debugURL, name, seconds), nil)
+	query := fmt.Sprintf("?seconds=%d", seconds)
+	if seconds == 0 {
+		query = "?gc=1" // a snapshot of what is live
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.app.debugURL+name+query, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s profile: %w", name, err)

@@ -316,10 +316,11 @@ func (r *report) writeProcess(b *strings.Builder) {
 
 func writeProfile(b *strings.Builder, p *profileResult) {
 	fmt.Fprintf(b, "\n### Profiles of the app: page views, %s, instant upstream, %d s\n\n", sessionsText(p.sessions), p.seconds)
-	fmt.Fprintf(b, "Saved in `%s`: `cpu.pprof` and `allocs.pprof` (allocations during the window). Explore with "+
+	fmt.Fprintf(b, "Saved in `%s`: `cpu.pprof`, `allocs.pprof` (allocations during the window) and `heap.pprof` (what is live before it). Explore with "+
 		"`go tool pprof -http : %s/cpu.pprof`.\n\n", p.dir, p.dir)
 	fmt.Fprintf(b, "CPU (`go tool pprof -top -nodecount=20 cpu.pprof`):\n\n```\n%s\n```\n\n", p.cpuTop)
-	fmt.Fprintf(b, "Allocations (`go tool pprof -top -nodecount=20 -sample_index=alloc_objects allocs.pprof`):\n\n```\n%s\n```\n", p.allocsTop)
+	fmt.Fprintf(b, "Allocations (`go tool pprof -top -nodecount=20 -sample_index=alloc_objects allocs.pprof`):\n\n```\n%s\n```\n\n", p.allocsTop)
+	fmt.Fprintf(b, "Live heap after every measured phase, before the profiled one (`go tool pprof -top -nodecount=20 -sample_index=inuse_space heap.pprof`):\n\n```\n%s\n```\n", p.heapTop)
 }
 
 func latencyText(lat time.Duration) string {

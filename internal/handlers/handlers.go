@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -237,13 +238,25 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 // render writes a component with the status chosen by the handler; rendering into a buffer first
 // means a template error never leaves half a page behind.
 func render(c echo.Context, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRender {
+			renderBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, buf.Bytes()) // written (or copied by the compressor) before it returns
 }
+
+// renderBuffers are reused, so that a page does not grow a new buffer from nothing each time; a
+// buffer that grew past maxPooledRender (a long history page) is dropped instead of kept.
+var renderBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
+
+const maxPooledRender = 256 << 10
 
 // logger is the handlers' logger with the request id (set by the request-id middleware), so that
 // every record of one request can be found together.
