@@ -50,3 +50,38 @@ func TestSQLiteRefusesAPathItCannotPassOn(t *testing.T) {
 		}
 	}
 }
+
+// The statements of the save and page-view paths find their entries through the tenant index,
+// and a save's look at its recent entries is bounded by id: a scan would make every save slower
+// as the history grows (a save cost 2.6 ms at 10,000 entries before they were).
+func TestSQLiteHotStatementsUseTheTenantIndex(t *testing.T) {
+	t.Parallel()
+	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "history.db")).(*SQLiteStore)
+	for _, c := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{newestQuery, []any{"T1"}, "SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=?)"},
+		{lastChangeQuery, []any{"T1"}, "SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=?)"},
+		{metQuery, []any{"T1", 0, 0, "r", "e", "t", "w"}, "SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id>?)"},
+	} {
+		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+c.query, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) != 1 || plan[0] != c.want {
+			t.Errorf("%s\nplan %q, want %q", c.query, plan, c.want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ func (s *sqlStore) open(ctx context.Context) error {
 // which with every connection in a transaction never comes.
 func (s *sqlStore) prepareStatements(ctx context.Context) error {
 	s.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, alreadyRecordedQuery, claimQuery, claimUpdate, splitUpdate} {
+	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, metQuery, claimUpdate, splitUpdate} {
 		st, err := s.db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("history: prepare: %w", err)

@@ -13,18 +13,13 @@ const (
 		after_email, after_telephone, after_website, correlation_id, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`
 
-	// alreadyRecordedQuery finds a save recorded before (a retried call whose commit went
-	// through) among the tenant's recent entries (id > $3).
-	alreadyRecordedQuery = `SELECT EXISTS (SELECT 1 FROM history_entries
-		WHERE tenant_id = $1 AND id > $3 AND kind = 'saved' AND request_id = $2)`
-
-	// claimQuery finds the newest outside entry a save may claim among the tenant's recent
-	// entries (id > $2): noticed from the save's start (less the clock skew), ending in the
-	// values the save stored.
-	claimQuery = `SELECT ` + entryColumns + ` FROM history_entries
-		WHERE tenant_id = $1 AND id > $2 AND kind = 'outside' AND at_time >= $3
-		AND after_email = $4 AND after_telephone = $5 AND after_website = $6
-		ORDER BY id DESC LIMIT 1`
+	// metQuery is what a save can meet of its tenant's history (see met): among the entries
+	// after id $2 stamped from $3 on, those saved with request id $4 or outside ones ending in
+	// the values $5-$7.
+	metQuery = `SELECT ` + entryColumns + ` FROM history_entries
+		WHERE tenant_id = $1 AND id > $2 AND at_time >= $3
+		AND (kind = 'saved' AND request_id = $4 AND request_id <> ''
+			OR kind = 'outside' AND after_email = $5 AND after_telephone = $6 AND after_website = $7)`
 
 	// claimUpdate makes the claimed outside entry the saved one.
 	claimUpdate = `UPDATE history_entries SET kind = 'saved', at_time = $2,
