@@ -72,15 +72,27 @@ func (c *cachedStore) Observe(ctx context.Context, tenantID string, current Cont
 	return nil
 }
 
-// RecordSave records through the store, then knows the saved values as the newest state.
+// RecordSave records through the store, then knows the saved values as the newest state, and
+// the last change when the store tells it.
 func (c *cachedStore) RecordSave(ctx context.Context, s Save) error {
 	c.writing.Lock()
 	defer c.writing.Unlock()
-	if err := c.Store.RecordSave(ctx, s); err != nil {
+	var last Entry
+	var known bool
+	var err error
+	if r, ok := c.Store.(lastChangeRecorder); ok {
+		last, known, err = r.recordSave(ctx, s)
+	} else {
+		err = c.Store.RecordSave(ctx, s)
+	}
+	if err != nil {
 		c.forget(s.TenantID)
 		return err
 	}
 	c.learn(s.TenantID, s.After, s.At)
+	if known {
+		c.knowLastChange(s.TenantID, last, s.At)
+	}
 	return nil
 }
 
@@ -118,6 +130,16 @@ func (c *cachedStore) learn(tenantID string, newest Contacts, of time.Time) {
 		st.newest, st.newestOf, st.newestAt, st.last = newest, of, time.Now(), nil
 	}
 	c.writes++
+}
+
+// knowLastChange knows e as the tenant's last change, unless what is known is newer than the
+// save made at.
+func (c *cachedStore) knowLastChange(tenantID string, e Entry, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.state(tenantID); st.newestOf.Equal(at) {
+		st.last = &lastChange{entry: e, ok: true, at: time.Now()}
+	}
 }
 
 func (c *cachedStore) forget(tenantID string) {

@@ -180,6 +180,27 @@ func claimContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("a save claims its outside entry also when a later change was recorded after it", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		a, b := open(t, spec), open(t, spec)
+		mustObserve(t, a, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		// B reads A's new values, then someone changes them again and B reads that too, all
+		// before A records its save.
+		mustObserve(t, b, "T1", contacts("b"), sv.Started.Add(time.Second))
+		mustObserve(t, b, "T1", contacts("c"), sv.Started.Add(2*time.Second))
+		mustRecordSave(t, a, sv)
+		es := all(t, b, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside}) {
+			t.Fatalf("kinds %v, want baseline, saved a→b, outside b→c", got)
+		}
+		if last, _, _ := a.LastChange(context.Background(), "T1"); last.Kind != KindOutside || last.After != contacts("c") {
+			t.Errorf("last change %v to %v, want the later outside change to c", last.Kind, last.After)
+		}
+	})
+
 	t.Run("a save does not claim the same change noticed before it began", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
@@ -444,10 +465,34 @@ func mustObserve(t testing.TB, s Store, tenantID string, c Contacts, at time.Tim
 	}
 }
 
+// mustRecordSave records sv and checks the last change the store tells with it (see
+// lastChangeRecorder), or that Cached knows, against the database's.
 func mustRecordSave(t *testing.T, s Store, sv Save) {
 	t.Helper()
-	if err := s.RecordSave(context.Background(), sv); err != nil {
+	ctx := context.Background()
+	told, known := Entry{}, false
+	var err error
+	if r, ok := s.(lastChangeRecorder); ok {
+		told, known, err = r.recordSave(ctx, sv)
+	} else {
+		err = s.RecordSave(ctx, sv)
+	}
+	if err != nil {
 		t.Fatal(err)
+	}
+	db := s
+	if c, ok := s.(*cachedStore); ok {
+		db = c.Store
+		told, known, err = c.LastChange(ctx, sv.TenantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !known {
+		return
+	}
+	if want, _, err := db.LastChange(ctx, sv.TenantID); err != nil || !reflect.DeepEqual(told, want) {
+		t.Errorf("after the save, last change told %+v, the database's %+v (%v)", told, want, err)
 	}
 }
 
