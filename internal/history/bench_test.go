@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,4 +27,28 @@ func BenchmarkRecordSave(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRecordSaveParallel records saves of 50 partners at once, as the bench's 50 sessions
+// with a partner each do: go test ./internal/history -run '^$' -bench RecordSaveParallel -cpu 2
+func BenchmarkRecordSaveParallel(b *testing.B) {
+	s := Cached(open(b, "sqlite:"+filepath.Join(b.TempDir(), "history.db")), 0)
+	ctx := context.Background()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(25) // 50 goroutines on 2 CPUs
+	b.RunParallel(func(pb *testing.PB) {
+		tenant := fmt.Sprintf("T%d", next.Add(1))
+		at := time.Now()
+		mustObserve(b, s, tenant, contacts("v0"), at)
+		i := 0
+		for pb.Next() {
+			i++
+			at = at.Add(time.Second)
+			if err := s.RecordSave(ctx, save(tenant, fmt.Sprintf("v%d", i-1), fmt.Sprintf("v%d", i), at)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

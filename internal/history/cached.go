@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"pcsupport/internal/keyedlock"
 )
 
 // maxCachedTenants bounds what Cached keeps: far more partner tenants than sign in to one app.
@@ -27,9 +29,10 @@ type cachedStore struct {
 	Store
 	trustFor time.Duration
 
-	// writing makes this process's writes and what it learns from them happen in one order, so
-	// what is known is never older than what the database holds.
-	writing sync.Mutex
+	// writing makes this process's writes of a tenant and what it learns from them happen in
+	// one order, so what is known is never older than what the database holds. Writes of
+	// different tenants go on side by side (and may commit together: see writeBatches).
+	writing keyedlock.Locks
 
 	mu      sync.Mutex
 	tenants map[string]*tenantState
@@ -62,8 +65,11 @@ func (c *cachedStore) Observe(ctx context.Context, tenantID string, current Cont
 	if known {
 		return nil
 	}
-	c.writing.Lock()
-	defer c.writing.Unlock()
+	unlock, err := c.writing.Lock(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := c.Store.Observe(ctx, tenantID, current, at); err != nil {
 		c.forget(tenantID)
 		return err
@@ -75,11 +81,13 @@ func (c *cachedStore) Observe(ctx context.Context, tenantID string, current Cont
 // RecordSave records through the store, then knows the saved values as the newest state, and
 // the last change when the store tells it.
 func (c *cachedStore) RecordSave(ctx context.Context, s Save) error {
-	c.writing.Lock()
-	defer c.writing.Unlock()
+	unlock, err := c.writing.Lock(ctx, s.TenantID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var last Entry
 	var known bool
-	var err error
 	if r, ok := c.Store.(lastChangeRecorder); ok {
 		last, known, err = r.recordSave(ctx, s)
 	} else {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -63,8 +62,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4) // writes queue in this process anyway (writeMu); readers never wait in WAL
-	s := &SQLiteStore{sqlStore{db: db, d: sqliteDialect, writeMu: &sync.Mutex{}}}
+	db.SetMaxOpenConns(4) // writes queue in this process anyway (writeBatches); readers never wait in WAL
+	s := &SQLiteStore{sqlStore{db: db, d: sqliteDialect, batches: newWriteBatches()}}
 	if err := s.open(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)

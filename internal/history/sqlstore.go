@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
 	"time"
 )
 
@@ -30,9 +29,9 @@ type sqlStore struct {
 	db      *sql.DB
 	d       dialect
 	closeDB func() error
-	// writeMu, when set, queues this store's writes in turn: SQLite's busy handler polls, so
-	// writers of one process waiting on each other there would be served unfairly.
-	writeMu *sync.Mutex
+	// batches, when set, commits this store's writes in turn, several together (SQLite; see
+	// writeBatches); nil runs each write in a transaction of its own, side by side (PostgreSQL).
+	batches *writeBatches
 
 	// prepared holds the hot statements, prepared at open, by their text (read-only after).
 	prepared map[string]*sql.Stmt
@@ -144,10 +143,14 @@ func (s *sqlStore) write(ctx context.Context, what string, fn func(*sql.Tx) erro
 }
 
 func (s *sqlStore) writeOnce(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.writeMu != nil {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+	if s.batches != nil {
+		return s.batches.write(ctx, s, fn)
 	}
+	return s.commitOne(ctx, fn)
+}
+
+// commitOne runs fn in a transaction of its own and commits it.
+func (s *sqlStore) commitOne(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -1,0 +1,90 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// writeBatches commits one process's writes to a SQLite file in turn, several in one
+// transaction: writes that arrive while a transaction commits wait, and the first of them then
+// commits all that waited together. SQLite writes one transaction at a time anyway; beginning
+// and committing one (its frames written to the WAL) was half of what recording a save cost, and
+// is now shared by the saves that arrived meanwhile. Queuing in this process also keeps writers
+// off SQLite's busy handler, which polls and serves waiters unfairly.
+//
+// PostgreSQL needs none of this: its transactions run side by side and it groups their commits
+// itself.
+type writeBatches struct {
+	turn chan struct{} // holds a token while a batch commits
+
+	mu      sync.Mutex
+	waiting []*queuedWrite
+}
+
+type queuedWrite struct {
+	ctx  context.Context
+	fn   func(*sql.Tx) error
+	done chan error // buffered: the committer never waits on it
+}
+
+func newWriteBatches() *writeBatches { return &writeBatches{turn: make(chan struct{}, 1)} }
+
+// write runs fn in a transaction of s, alone or with the writes waiting beside it, and returns
+// fn's outcome (or the commit's).
+func (b *writeBatches) write(ctx context.Context, s *sqlStore, fn func(*sql.Tx) error) error {
+	w := &queuedWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, w)
+	b.mu.Unlock()
+	select {
+	case err := <-w.done: // a batch that held w committed while this waited
+		return err
+	case b.turn <- struct{}{}:
+	}
+	b.mu.Lock()
+	batch := b.waiting // holds w unless a batch took it already and has answered
+	b.waiting = nil
+	b.mu.Unlock()
+	s.commitBatch(batch)
+	<-b.turn
+	return <-w.done
+}
+
+// commitBatch commits the writes in one transaction, in the order they came, and answers each.
+// When any of them fails, the transaction is rolled back and each is run alone, so that one
+// write's failure (a race lost, a constraint) stays its own.
+func (s *sqlStore) commitBatch(batch []*queuedWrite) {
+	var live []*queuedWrite
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- err // its caller gave up waiting: nothing of it is written
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) > 1 && s.commitTogether(live) == nil {
+		for _, w := range live {
+			w.done <- nil
+		}
+		return
+	}
+	for _, w := range live {
+		w.done <- s.commitOne(w.ctx, w.fn)
+	}
+}
+
+// commitTogether runs every write in one transaction; nil when all of them and the commit
+// succeeded.
+func (s *sqlStore) commitTogether(batch []*queuedWrite) error {
+	// No caller's cancellation ends the transaction of all; each was checked before.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	return s.commitOne(ctx, func(tx *sql.Tx) error {
+		for _, w := range batch {
+			if err := w.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
