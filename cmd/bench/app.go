@@ -130,6 +130,23 @@ func (p *appProcess) mallocs() (int64, error) {
 	return int64(v[0]), err
 }
 
+// goMemory is what the app's Go runtime says of its memory (the Go collector on /metrics), to
+// tell what its anonymous resident memory is made of.
+type goMemory struct {
+	heapLive   int64 // bytes of live and not yet collected objects (heap_alloc)
+	heapInUse  int64 // bytes in spans holding objects
+	heapKept   int64 // bytes of free spans not yet returned to the system (idle − released)
+	stacks     int64 // goroutine stacks
+	goroutines int64
+}
+
+func (p *appProcess) goMemory() (goMemory, error) {
+	v, err := p.metrics("go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes",
+		"go_memstats_heap_released_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines")
+	return goMemory{heapLive: int64(v[0]), heapInUse: int64(v[1]), heapKept: int64(v[2] - v[3]),
+		stacks: int64(v[4]), goroutines: int64(v[5])}, err
+}
+
 // metrics reads series of the app's /metrics, each named as it is written there (with its
 // labels, e.g. `pcsupport_saves_total{outcome="saved"}`); a series missing is an error.
 func (p *appProcess) metrics(series ...string) ([]float64, error) {

@@ -49,6 +49,7 @@ type runResult struct {
 	loadDuration          time.Duration
 	cpu                   cpuSample
 	mem, memIdle          proc.Memory // right after the load, and after opts.idle without requests
+	goMem                 goMemory    // the app's runtime's account of its memory, right after the load
 	signIns               int
 	refresh               *refreshResult
 	render                []gobench.Line
@@ -247,6 +248,9 @@ func (b *bench) readMemory(ctx context.Context, r *runResult) error {
 	var err error
 	if r.mem, err = proc.ReadMemory(b.app.PID()); err != nil {
 		r.broken = append(r.broken, "read the app's memory: "+err.Error())
+	}
+	if r.goMem, err = b.app.goMemory(); err != nil {
+		r.broken = append(r.broken, "read the app's runtime memory: "+err.Error())
 	}
 	select {
 	case <-time.After(b.opts.idle):

@@ -299,6 +299,12 @@ func (r *report) writeProcess(b *strings.Builder) {
 		p("- %sResident memory of the app right after the run: %s (VmRSS: %s anonymous, %s file-backed, i.e. pages of the binary); "+
 			"peak %s (VmHWM); after %s idle %s (%s anonymous)\n", runPrefix(i, len(r.runs)),
 			mb(run.mem.RSS), mb(run.mem.Anon), mb(run.mem.File), mb(run.mem.Peak), r.opts.idle, mb(run.memIdle.RSS), mb(run.memIdle.Anon))
+		if g := run.goMem; g.heapInUse > 0 {
+			p("  - of the anonymous part, by the app's runtime at that moment: heap spans in use %s (objects live or not yet collected %s), "+
+				"free heap kept for reuse %s, %d goroutines' stacks %s; the rest, %s, is the runtime's own bookkeeping, "+
+				"SQLite's page caches and what the kernel counts before the runtime does\n",
+				mb(g.heapInUse), mb(g.heapLive), mb(g.heapKept), g.goroutines, mb(g.stacks), mb(run.mem.Anon-g.heapInUse-g.heapKept-g.stacks))
+		}
 	}
 	for i, run := range r.runs {
 		if len(run.render) > 0 {
