@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,32 @@ func production() map[string]string {
 		"PCS_CLIENT_ID":     "app-id",
 		"PCS_CLIENT_SECRET": "s3cret",
 		"PCS_SESSION_KEYS":  key(32) + " " + key(32),
+	}
+}
+
+// refusal is settings that Load must refuse, and a part of the message that says why.
+type refusal struct {
+	env  map[string]string
+	want string
+}
+
+// assertRefusedBeside loads base with each case's settings added and checks the start-up message
+// names the case's problem beside base's own (other): every problem at once, two in all, and never
+// a password a setting carried ("hunter2").
+func assertRefusedBeside(t *testing.T, base map[string]string, other string, cases map[string]refusal) {
+	t.Helper()
+	for name, tc := range cases {
+		e := maps.Clone(base)
+		maps.Copy(e, tc.env)
+		_, err := Load(nil, env(e), io.Discard)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) || !strings.Contains(msg, other) || strings.Count(msg, "\n  - ") != 2 || strings.Contains(msg, "hunter2") {
+			t.Errorf("%s: want %q and %q, two problems in all, no password:\n%s", name, tc.want, other, msg)
+		}
 	}
 }
 

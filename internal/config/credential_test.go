@@ -117,10 +117,9 @@ func TestClientCredentialProblems(t *testing.T) {
 	expired := certificateFile(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), false)
 	mismatch := certificateFile(t, now.Add(-time.Hour), now.Add(time.Hour), true)
 	good := certificateFile(t, now.Add(-time.Hour), now.Add(time.Hour), false)
-	for name, tc := range map[string]struct {
-		env  map[string]string
-		want string
-	}{
+	base := withoutSecret()
+	delete(base, "PCS_SESSION_KEYS") // another problem, listed with this one
+	assertRefusedBeside(t, base, "PCS_SESSION_KEYS is missing", map[string]refusal{
 		"none":                   {nil, "no client credential: set PCS_CLIENT_CERTIFICATE_FILE"},
 		"two":                    {map[string]string{"PCS_CLIENT_SECRET": "s", "PCS_CLIENT_CERTIFICATE_FILE": good}, "PCS_CLIENT_CERTIFICATE_FILE and PCS_CLIENT_SECRET are set together"},
 		"three":                  {map[string]string{"PCS_CLIENT_SECRET": "s", "PCS_CLIENT_CERTIFICATE_FILE": good, "PCS_CLIENT_ASSERTION_FILE": "/x"}, "PCS_CLIENT_CERTIFICATE_FILE and PCS_CLIENT_ASSERTION_FILE and PCS_CLIENT_SECRET are set together"},
@@ -131,21 +130,7 @@ func TestClientCredentialProblems(t *testing.T) {
 		"password, no cert":      {map[string]string{"PCS_CLIENT_SECRET": "s", "PCS_CLIENT_CERTIFICATE_PASSWORD_FILE": "/run/secrets/pw"}, "PCS_CLIENT_CERTIFICATE_PASSWORD_FILE is set without PCS_CLIENT_CERTIFICATE_FILE"},
 		"AKS authority":          {map[string]string{"PCS_CLIENT_SECRET": "s", "AZURE_AUTHORITY_HOST": "login.microsoftonline.com"}, "AZURE_AUTHORITY_HOST \"login.microsoftonline.com\""},
 		"unreadable secret file": {map[string]string{"PCS_CLIENT_SECRET_FILE": "/nonexistent/secret"}, "PCS_CLIENT_SECRET_FILE: open"},
-	} {
-		e := withoutSecret()
-		delete(e, "PCS_SESSION_KEYS") // another problem, listed with this one
-		for k, v := range tc.env {
-			e[k] = v
-		}
-		_, err := Load(nil, env(e), io.Discard)
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-			continue
-		}
-		if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.Contains(msg, "PCS_SESSION_KEYS is missing") || strings.Count(msg, "\n  - ") != 2 {
-			t.Errorf("%s: want %q and PCS_SESSION_KEYS, two problems in all:\n%s", name, tc.want, msg)
-		}
-	}
+	})
 }
 
 func TestSignOutOfMicrosoftAndDevClientAuth(t *testing.T) {
