@@ -67,3 +67,30 @@ func TestHistoryWindowsThatMeasureSomethingElseAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The calibration says what the failing baseline costs of itself, and calls a difference the
+// rounds' noise covers what it is rather than a cost (a full run once printed "costs -12 µs").
+func TestHistoryCalibrationNamesNoiseAsNoise(t *testing.T) {
+	views := func(variant string, ticks ...int64) []historySample { // 1000 views a window: a tick is 10 µs a view
+		var out []historySample
+		for _, n := range ticks {
+			out = append(out, historySample{variant: variant, op: opView, conc: 50, cpuTicks: n,
+				res: load.Result{Requests: 1000, Completed: 1000, Window: time.Second}})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		recorded, failing []int64
+		want              string
+	}{
+		{[]int64{22, 23, 24}, []int64{21, 22, 25}, "within the noise (medians -10 µs apart"},
+		{[]int64{20, 20, 21}, []int64{25, 26, 27}, "the failing path costs about +60 µs"},
+	} {
+		var b strings.Builder
+		row := historyRow{op: opView, conc: 50, recorded: views(historyRecorded, c.recorded...), failing: views(historyFailing, c.failing...)}
+		new(report).writeHistoryCalibration(&b, []historyRow{row})
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("recorded %v, failing %v ticks:\n%s\nwant %q", c.recorded, c.failing, b.String(), c.want)
+		}
+	}
+}
