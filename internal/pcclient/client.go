@@ -390,8 +390,8 @@ func contextKind(err error) Kind {
 }
 
 // logAttempt records one attempt: a failed one at warn, a successful one at debug (every save
-// also has its audit record, and every request its log line). It never sees the request
-// headers, so the token cannot leak.
+// also has its audit record at info). It never sees the request headers, so the token cannot
+// leak.
 func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids callIDs, resp *http.Response, err error, d time.Duration) {
 	level := slog.LevelDebug
 	if err != nil {
