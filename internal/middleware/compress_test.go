@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestCompress(t *testing.T) {
@@ -183,4 +184,51 @@ func stackInUse() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.StackInuse)
+}
+
+// A client that reads slowly holds up its own answer only: compression never waits on the
+// network, so a few slow readers cannot stall every other compressed answer.
+func TestASlowReaderHoldsUpNoOtherAnswer(t *testing.T) {
+	page := strings.Repeat(`<div class="rounded-lg border p-4"><input id="email" name="email" value="support@contoso.example"></div>`, 60)
+	handler := Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	}))
+	request := func() *http.Request {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		return req
+	}
+	release := make(chan struct{})
+	defer close(release)
+	for range 2*runtime.GOMAXPROCS(0) + 8 { // more slow readers than there are goroutines to compress
+		go handler.ServeHTTP(&stalledWriter{ResponseRecorder: httptest.NewRecorder(), release: release}, request())
+	}
+	time.Sleep(100 * time.Millisecond) // the slow ones are all writing by now
+
+	done := make(chan *httptest.ResponseRecorder)
+	go func() {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, request())
+		done <- rec
+	}()
+	select {
+	case rec := <-done:
+		if rec.Header().Get("Content-Encoding") != "gzip" || string(gunzip(t, rec.Body.Bytes())) != page {
+			t.Error("the page did not arrive gzipped and whole")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an answer to a quick client waited for the slow readers")
+	}
+}
+
+// stalledWriter is a connection whose reader has stopped reading: its writes wait for release.
+type stalledWriter struct {
+	*httptest.ResponseRecorder
+	release chan struct{}
+}
+
+func (w *stalledWriter) Write(b []byte) (int, error) {
+	<-w.release
+	return w.ResponseRecorder.Write(b)
 }

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"io"
 	"runtime"
 	"sync"
@@ -14,7 +15,8 @@ import (
 // 32 KB for each page, kept it until a collection found the goroutine idle and shrank it, then
 // grew it again, copying, on the next page. So bodies are compressed on a few goroutines that do
 // only that and keep the large stacks to themselves; a handler hands its body over and waits, a
-// goroutine switch each way. Measured with cmd/bench, page views at 50 sessions: about 15 µs less
+// goroutine switch each way. They compress into memory and never write to a connection: a
+// client that reads slowly then holds up its own answer, not theirs and so everyone's. Measured with cmd/bench, page views at 50 sessions: about 15 µs less
 // of the app's CPU per view (BENCHMARKS.md, the profile's story).
 
 // deflateJobs is the queue of those goroutines, started on first use. Compression only uses the
@@ -38,12 +40,15 @@ var deflateJobs = sync.OnceValue(func() chan *offStackGzip {
 const flushAt = 64 << 10
 
 // offStackGzip is the gzip writer gzhttp gets: it keeps what is written and has a deflate
-// goroutine compress it when it passes flushAt, on Flush and on Close.
+// goroutine compress it when it passes flushAt, on Flush and on Close; then it writes the
+// compressed bytes to the answer itself.
 type offStackGzip struct {
-	gz   *gzip.Writer // at StatelessCompression: nothing kept between writes
+	dst  io.Writer
+	gz   *gzip.Writer // at StatelessCompression (nothing kept between writes), writing to out
 	buf  []byte       // written, not compressed yet
 	more []byte       // a large write handed over as it is, without a copy into buf
 	then step         // what the deflate goroutine does after compressing buf and more
+	out  bytes.Buffer // compressed, not written to dst yet
 	err  error
 	done chan struct{}
 }
@@ -57,8 +62,9 @@ const (
 )
 
 var offStackGzips = sync.Pool{New: func() any {
-	gz, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression) // the level is a constant: no error
-	return &offStackGzip{gz: gz, done: make(chan struct{})}
+	w := &offStackGzip{done: make(chan struct{})}
+	w.gz, _ = gzip.NewWriterLevel(&w.out, gzip.StatelessCompression) // the level is a constant: no error
+	return w
 }}
 
 // offStackGzipFactory plugs offStackGzip into gzhttp at its one level.
@@ -66,7 +72,8 @@ var offStackGzipFactory = writer.GzipWriterFactory{
 	Levels: func() (int, int) { return gzip.StatelessCompression, gzip.StatelessCompression },
 	New: func(dst io.Writer, _ int) writer.GzipWriter {
 		w := offStackGzips.Get().(*offStackGzip)
-		w.gz.Reset(dst)
+		w.dst = dst
+		w.gz.Reset(&w.out)
 		return w
 	},
 }
@@ -92,15 +99,16 @@ func (w *offStackGzip) Flush() error { return w.handOver(stepFlush) }
 // uses it no more.
 func (w *offStackGzip) Close() error {
 	err := w.handOver(stepClose)
-	w.gz.Reset(nil)
-	w.buf, w.more, w.err = w.buf[:0], nil, nil
-	if cap(w.buf) <= flushAt {
+	w.dst, w.buf, w.more, w.err = nil, w.buf[:0], nil, nil
+	w.out.Reset()
+	if cap(w.buf) <= flushAt && w.out.Cap() <= flushAt {
 		offStackGzips.Put(w)
 	}
 	return err
 }
 
-// handOver has a deflate goroutine do the work and waits for it; nothing else touches w meanwhile.
+// handOver has a deflate goroutine do the work and waits for it (nothing else touches w
+// meanwhile), then writes what it compressed.
 func (w *offStackGzip) handOver(then step) error {
 	if w.err != nil {
 		return w.err
@@ -108,10 +116,14 @@ func (w *offStackGzip) handOver(then step) error {
 	w.then = then
 	deflateJobs() <- w
 	<-w.done
+	if w.err == nil {
+		_, w.err = w.dst.Write(w.out.Bytes())
+	}
+	w.out.Reset()
 	return w.err
 }
 
-// compress runs on a deflate goroutine.
+// compress runs on a deflate goroutine, into w.out.
 func (w *offStackGzip) compress() error {
 	for _, b := range [][]byte{w.buf, w.more} {
 		if len(b) > 0 {
