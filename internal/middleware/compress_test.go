@@ -139,16 +139,10 @@ func gunzip(t *testing.T, b []byte) []byte {
 // 32 KB more after one page, because stateless deflate puts its 32 KB table on the stack of
 // whoever compresses.
 func TestCompressingLeavesConnectionStacksSmall(t *testing.T) {
-	page := strings.Repeat(`<div class="rounded-lg border p-4"><input id="email" name="email" value="support@contoso.example"></div>`, 60)
-	handler := Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, page)
-	}))
+	page, handler := pageHandler()
 	serve := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.Header.Set("Accept-Encoding", "gzip")
 		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, req)
+		handler.ServeHTTP(rec, gzipRequest())
 		return rec
 	}
 	// Whatever compression starts once is started before the count.
@@ -189,27 +183,18 @@ func stackInUse() int64 {
 // A client that reads slowly holds up its own answer only: compression never waits on the
 // network, so a few slow readers cannot stall every other compressed answer.
 func TestASlowReaderHoldsUpNoOtherAnswer(t *testing.T) {
-	page := strings.Repeat(`<div class="rounded-lg border p-4"><input id="email" name="email" value="support@contoso.example"></div>`, 60)
-	handler := Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, page)
-	}))
-	request := func() *http.Request {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		return req
-	}
+	page, handler := pageHandler()
 	release := make(chan struct{})
 	defer close(release)
 	for range 2*runtime.GOMAXPROCS(0) + 8 { // more slow readers than there are goroutines to compress
-		go handler.ServeHTTP(&stalledWriter{ResponseRecorder: httptest.NewRecorder(), release: release}, request())
+		go handler.ServeHTTP(&stalledWriter{ResponseRecorder: httptest.NewRecorder(), release: release}, gzipRequest())
 	}
 	time.Sleep(100 * time.Millisecond) // the slow ones are all writing by now
 
 	done := make(chan *httptest.ResponseRecorder)
 	go func() {
 		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, request())
+		handler.ServeHTTP(rec, gzipRequest())
 		done <- rec
 	}()
 	select {
@@ -231,4 +216,19 @@ type stalledWriter struct {
 func (w *stalledWriter) Write(b []byte) (int, error) {
 	<-w.release
 	return w.ResponseRecorder.Write(b)
+}
+
+// pageHandler answers a 6 KB page through Compress.
+func pageHandler() (page string, handler http.Handler) {
+	page = strings.Repeat(`<div class="rounded-lg border p-4"><input id="email" name="email" value="support@contoso.example"></div>`, 60)
+	return page, Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	}))
+}
+
+func gzipRequest() *http.Request {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	return req
 }
