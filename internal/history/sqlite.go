@@ -39,6 +39,11 @@ var sqliteDialect = dialect{
 // OpenSQLite opens (creating it, and its directory, readable by the owner only) the SQLite file at
 // path and brings its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	return openSQLite(ctx, path, sqliteDialect)
+}
+
+// openSQLite is OpenSQLite with the dialect given: a test brings a file to an earlier schema.
+func openSQLite(ctx context.Context, path string, d dialect) (*SQLiteStore, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("history: SQLite path %q: empty, or has ? or #", path)
 	}
@@ -63,7 +68,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4) // writes queue in this process anyway (writeBatches); readers never wait in WAL
-	s := &SQLiteStore{sqlStore{db: db, d: sqliteDialect, batches: newWriteBatches()}}
+	s := &SQLiteStore{sqlStore{db: db, d: d, batches: newWriteBatches()}}
 	if err := s.open(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)

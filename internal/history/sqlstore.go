@@ -54,7 +54,7 @@ func (s *sqlStore) open(ctx context.Context) error {
 // which with every connection in a transaction never comes.
 func (s *sqlStore) prepareStatements(ctx context.Context) error {
 	s.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, metQuery, claimUpdate, splitUpdate} {
+	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, metQuery, appendSaveAtEnd, claimUpdate, splitUpdate} {
 		st, err := s.db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("history: prepare: %w", err)
@@ -241,11 +241,22 @@ func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) e
 }
 
 func (s *sqlStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
-	// An entry is deletable only while a newer one of its tenant exists, so the newest stays.
-	res, err := s.db.ExecContext(ctx, `DELETE FROM history_entries WHERE at_time < $1 AND EXISTS (
+	at := s.d.timeArg(toMillis(cutoff))
+	// First, outside any write, the newest entry old enough: SQLite keeps no index on at_time
+	// (every save would write it), so this reads the table, without holding up a save's record.
+	var last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(id) FROM history_entries WHERE at_time < $1`, at).Scan(&last); err != nil {
+		return 0, fmt.Errorf("history: find entries before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
+	if !last.Valid {
+		return 0, nil
+	}
+	// Then the delete, through ids up to it. An entry is deletable only while a newer one of its
+	// tenant exists, so the newest stays.
+	res, err := s.db.ExecContext(ctx, `DELETE FROM history_entries WHERE id <= $2 AND at_time < $1 AND EXISTS (
 		SELECT 1 FROM history_entries newer
 		WHERE newer.tenant_id = history_entries.tenant_id AND newer.id > history_entries.id)`,
-		s.d.timeArg(toMillis(cutoff)))
+		at, last.Int64)
 	if err != nil {
 		return 0, fmt.Errorf("history: delete entries before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
 	}

@@ -201,6 +201,39 @@ func claimContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("a save claims its outside entry also when the values went back to where it began", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		a, b := open(t, spec), open(t, spec)
+		mustObserve(t, a, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		// B reads A's new values, then someone puts the old ones back and B reads those, all
+		// before A records its save: the newest entry ends where the save began.
+		mustObserve(t, b, "T1", contacts("b"), sv.Started.Add(time.Second))
+		mustObserve(t, b, "T1", contacts("a"), sv.Started.Add(2*time.Second))
+		mustRecordSave(t, a, sv)
+		es := all(t, b, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside}) {
+			t.Fatalf("kinds %v, want baseline, saved a→b, outside b→a", got)
+		}
+	})
+
+	t.Run("a retried save is one entry also when the values went back to where it began", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		mustObserve(t, s, "T1", contacts("a"), t0)
+		sv := save("T1", "a", "b", t0.Add(time.Hour))
+		mustRecordSave(t, s, sv)
+		// Someone puts the old values back; then the save's record is retried (its first
+		// answer lost).
+		mustObserve(t, s, "T1", contacts("a"), sv.At.Add(time.Second))
+		mustRecordSave(t, s, sv)
+		if got := kinds(all(t, s, "T1")); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside}) {
+			t.Fatalf("kinds %v, want baseline, saved a→b, outside b→a", got)
+		}
+	})
+
 	t.Run("a save does not claim the same change noticed before it began", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, newDatabase(t))
