@@ -24,16 +24,16 @@ type writeBatches struct {
 
 type queuedWrite struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	op   writeOp
 	done chan error // buffered: the committer never waits on it
 }
 
 func newWriteBatches() *writeBatches { return &writeBatches{turn: make(chan struct{}, 1)} }
 
-// write runs fn in a transaction of s, alone or with the writes waiting beside it, and returns
-// fn's outcome (or the commit's).
-func (b *writeBatches) write(ctx context.Context, s *sqlStore, fn func(*sql.Tx) error) error {
-	w := &queuedWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+// write runs op, alone or in a transaction with the writes waiting beside it, and returns its
+// outcome (or the commit's).
+func (b *writeBatches) write(ctx context.Context, s *sqlStore, op writeOp) error {
+	w := &queuedWrite{ctx: ctx, op: op, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.waiting = append(b.waiting, w)
 	b.mu.Unlock()
@@ -51,9 +51,10 @@ func (b *writeBatches) write(ctx context.Context, s *sqlStore, fn func(*sql.Tx) 
 	return <-w.done
 }
 
-// commitBatch commits the writes in one transaction, in the order they came, and answers each.
-// When any of them fails, the transaction is rolled back and each is run alone, so that one
-// write's failure (a race lost, a constraint) stays its own.
+// commitBatch commits the writes in one transaction, in the order they came, and answers each;
+// a write with nothing beside it is run alone. When any of them fails, the transaction is
+// rolled back and each is run alone, so that one write's failure (a race lost, a constraint)
+// stays its own.
 func (s *sqlStore) commitBatch(batch []*queuedWrite) {
 	var live []*queuedWrite
 	for _, w := range batch {
@@ -70,7 +71,7 @@ func (s *sqlStore) commitBatch(batch []*queuedWrite) {
 		return
 	}
 	for _, w := range live {
-		w.done <- s.commitOne(w.ctx, w.fn)
+		w.done <- s.commitAlone(w.ctx, w.op)
 	}
 }
 
@@ -81,7 +82,7 @@ func (s *sqlStore) commitTogether(batch []*queuedWrite) error {
 	ctx := context.WithoutCancel(batch[0].ctx)
 	return s.commitOne(ctx, func(tx *sql.Tx) error {
 		for _, w := range batch {
-			if err := w.fn(tx); err != nil {
+			if err := w.op.inTx(tx); err != nil {
 				return err
 			}
 		}

@@ -28,12 +28,12 @@ func TestSQLiteWritesCommittedTogetherKeepTheirOwnOutcome(t *testing.T) {
 	}
 	write("T1", func() error { return s.Observe(ctx, "T1", contacts("a"), t0) })
 	write("T2", func() error {
-		return s.write(ctx, "fail after writing", func(tx *sql.Tx) error {
+		return s.write(ctx, "fail after writing", writeOp{inTx: func(tx *sql.Tx) error {
 			if err := s.observe(ctx, tx, "T2", contacts("a"), t0); err != nil {
 				return err
 			}
 			return boom
-		})
+		}})
 	})
 	write("T3", func() error { return s.Observe(ctx, "T3", contacts("a"), t0) })
 	write("T4", func() error { return s.Observe(gaveUp, "T4", contacts("a"), t0) })

@@ -33,7 +33,7 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		return Entry{}, false, errors.New("history: record save: start or confirmation time missing")
 	}
 	sv.Started, sv.At = toMillis(sv.Started), toMillis(sv.At)
-	err = s.write(ctx, "record save", func(tx *sql.Tx) error {
+	op := writeOp{inTx: func(tx *sql.Tx) error {
 		last, known = Entry{}, false // a write that starts over decides again
 		if sv.Before == sv.After {
 			return s.observe(ctx, tx, sv.TenantID, sv.After, sv.At)
@@ -61,7 +61,14 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		last, err = s.appendSave(ctx, tx, sv, newest, seen)
 		known = err == nil
 		return err
-	})
+	}}
+	if sv.Before != sv.After {
+		op.alone = func(ctx context.Context) (bool, error) {
+			last, known, err = s.appendAtEnd(ctx, nil, sv)
+			return known, err
+		}
+	}
+	err = s.write(ctx, "record save", op)
 	return last, known && err == nil, err
 }
 

@@ -127,11 +127,21 @@ func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
 // toMillis is the precision every backend keeps.
 func toMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// write runs fn in a write transaction, starting over when another writer got there first.
-func (s *sqlStore) write(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+// writeOp is a write: what it does in a transaction, and for the writes that can be one
+// statement in their common case, that statement outside any transaction.
+type writeOp struct {
+	inTx func(*sql.Tx) error
+	// alone, when set, tries the write as one statement that commits itself: run when no other
+	// write waits to share a transaction, for a transaction's BEGIN and COMMIT cost about as much
+	// as the statement. True when it wrote; false, having written nothing, to run inTx.
+	alone func(context.Context) (bool, error)
+}
+
+// write runs op, starting over when another writer got there first.
+func (s *sqlStore) write(ctx context.Context, what string, op writeOp) error {
 	var err error
 	for range maxWriteAttempts {
-		err = s.writeOnce(ctx, fn)
+		err = s.writeOnce(ctx, op)
 		if err == nil {
 			return nil
 		}
@@ -142,11 +152,22 @@ func (s *sqlStore) write(ctx context.Context, what string, fn func(*sql.Tx) erro
 	return fmt.Errorf("history: %s: %w", what, err)
 }
 
-func (s *sqlStore) writeOnce(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *sqlStore) writeOnce(ctx context.Context, op writeOp) error {
 	if s.batches != nil {
-		return s.batches.write(ctx, s, fn)
+		return s.batches.write(ctx, s, op)
 	}
-	return s.commitOne(ctx, fn)
+	return s.commitAlone(ctx, op)
+}
+
+// commitAlone runs op by itself: its one statement when it has one and that writes, else its
+// transaction.
+func (s *sqlStore) commitAlone(ctx context.Context, op writeOp) error {
+	if op.alone != nil {
+		if wrote, err := op.alone(ctx); wrote || err != nil {
+			return err
+		}
+	}
+	return s.commitOne(ctx, op.inTx)
 }
 
 // commitOne runs fn in a transaction of its own and commits it.
@@ -166,9 +187,9 @@ func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contact
 	if tenantID == "" || at.IsZero() {
 		return errors.New("history: observe: no tenant id or no time")
 	}
-	return s.write(ctx, "observe", func(tx *sql.Tx) error {
+	return s.write(ctx, "observe", writeOp{inTx: func(tx *sql.Tx) error {
 		return s.observe(ctx, tx, tenantID, current, toMillis(at))
-	})
+	}})
 }
 
 // observe appends a baseline or an outside entry when current is not the last recorded state.
