@@ -55,6 +55,11 @@ func (b *writeBatches) write(ctx context.Context, s *sqlStore, op writeOp) error
 // a write with nothing beside it is run alone. When any of them fails, the transaction is
 // rolled back and each is run alone, so that one write's failure (a race lost, a constraint)
 // stays its own.
+//
+// A write whose caller still waits when its turn comes runs to its end, whatever its context:
+// SQLite's statements wait on nothing but another process's lock, which the busy timeout
+// bounds, and a statement run with a context that can end costs a goroutine of database/sql's
+// to watch it (a sixth of a save's record).
 func (s *sqlStore) commitBatch(batch []*queuedWrite) {
 	var live []*queuedWrite
 	for _, w := range batch {
@@ -71,18 +76,17 @@ func (s *sqlStore) commitBatch(batch []*queuedWrite) {
 		return
 	}
 	for _, w := range live {
-		w.done <- s.commitAlone(w.ctx, w.op)
+		w.done <- s.commitAlone(context.WithoutCancel(w.ctx), w.op)
 	}
 }
 
 // commitTogether runs every write in one transaction; nil when all of them and the commit
 // succeeded.
 func (s *sqlStore) commitTogether(batch []*queuedWrite) error {
-	// No caller's cancellation ends the transaction of all; each was checked before.
-	ctx := context.WithoutCancel(batch[0].ctx)
-	return s.commitOne(ctx, func(tx *sql.Tx) error {
+	ctx := context.WithoutCancel(batch[0].ctx) // each caller's was checked before
+	return s.commitOne(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, w := range batch {
-			if err := w.op.inTx(tx); err != nil {
+			if err := w.op.inTx(ctx, tx); err != nil {
 				return err
 			}
 		}

@@ -28,7 +28,7 @@ func TestSQLiteWritesCommittedTogetherKeepTheirOwnOutcome(t *testing.T) {
 	}
 	write("T1", func() error { return s.Observe(ctx, "T1", contacts("a"), t0) })
 	write("T2", func() error {
-		return s.write(ctx, "fail after writing", writeOp{inTx: func(tx *sql.Tx) error {
+		return s.write(ctx, "fail after writing", writeOp{inTx: func(ctx context.Context, tx *sql.Tx) error {
 			if err := s.observe(ctx, tx, "T2", contacts("a"), t0); err != nil {
 				return err
 			}

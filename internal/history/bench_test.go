@@ -34,7 +34,8 @@ func processCPU(b *testing.B) time.Duration {
 //	go test ./internal/history -run '^$' -bench RecordSave -cpuprofile cpu.out
 func BenchmarkRecordSave(b *testing.B) {
 	s := open(b, "sqlite:"+filepath.Join(b.TempDir(), "history.db"))
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // as the app's: it can end
+	defer cancel()
 	at := time.Now()
 	mustObserve(b, s, "T1", contacts("v0"), at)
 	b.ReportAllocs()

@@ -46,7 +46,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("history: embedded migrations: %w", err)
 	}
-	return s.writeOnce(ctx, writeOp{inTx: func(tx *sql.Tx) error {
+	return s.writeOnce(ctx, writeOp{inTx: func(ctx context.Context, tx *sql.Tx) error {
 		if s.d.lockMigrations != "" {
 			if _, err := tx.ExecContext(ctx, s.d.lockMigrations); err != nil {
 				return fmt.Errorf("history: lock for migrations: %w", err)

@@ -33,7 +33,7 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		return Entry{}, false, errors.New("history: record save: start or confirmation time missing")
 	}
 	sv.Started, sv.At = toMillis(sv.Started), toMillis(sv.At)
-	op := writeOp{inTx: func(tx *sql.Tx) error {
+	op := writeOp{inTx: func(ctx context.Context, tx *sql.Tx) error {
 		last, known = Entry{}, false // a write that starts over decides again
 		if sv.Before == sv.After {
 			return s.observe(ctx, tx, sv.TenantID, sv.After, sv.At)

@@ -60,10 +60,12 @@ func openSQLite(ctx context.Context, path string, d dialect) (*SQLiteStore, erro
 	// so a write decides on what it read without a deadlock. NORMAL: with WAL a commit survives
 	// the app's crash and never corrupts the file; only an operating system crash or a power loss
 	// may lose the last commits (FULL made every save wait for an fsync: half the saves per
-	// second). The busy timeout covers another process writing. A page cache of 512 KiB per
-	// connection holds a long history's hot pages (SQLite's default is 2 MiB each).
+	// second). The busy timeout covers another process writing, for as long as the app gives a
+	// history write (5 s): once its turn comes, a write runs without its caller's context (see
+	// commitBatch). A page cache of 512 KiB per connection holds a long history's hot pages
+	// (SQLite's default is 2 MiB each).
 	db, err := sql.Open("sqlite", path+
-		"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)")
+		"?_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)")
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}

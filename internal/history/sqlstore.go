@@ -130,7 +130,7 @@ func toMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond)
 // writeOp is a write: what it does in a transaction, and for the writes that can be one
 // statement in their common case, that statement outside any transaction.
 type writeOp struct {
-	inTx func(*sql.Tx) error
+	inTx func(context.Context, *sql.Tx) error
 	// alone, when set, tries the write as one statement that commits itself: run when no other
 	// write waits to share a transaction, for a transaction's BEGIN and COMMIT cost about as much
 	// as the statement. True when it wrote; false, having written nothing, to run inTx.
@@ -171,12 +171,12 @@ func (s *sqlStore) commitAlone(ctx context.Context, op writeOp) error {
 }
 
 // commitOne runs fn in a transaction of its own and commits it.
-func (s *sqlStore) commitOne(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *sqlStore) commitOne(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contact
 	if tenantID == "" || at.IsZero() {
 		return errors.New("history: observe: no tenant id or no time")
 	}
-	return s.write(ctx, "observe", writeOp{inTx: func(tx *sql.Tx) error {
+	return s.write(ctx, "observe", writeOp{inTx: func(ctx context.Context, tx *sql.Tx) error {
 		return s.observe(ctx, tx, tenantID, current, toMillis(at))
 	}})
 }
