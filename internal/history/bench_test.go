@@ -3,10 +3,12 @@ package history
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -74,4 +76,73 @@ func BenchmarkRecordSaveParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLongHistory times what a long SQLite history costs outside the save path: an
+// hourly retention pass that finds nothing to delete (SQLite keeps no index on at_time, so it
+// reads the table), and migration 0003's rebuild of a history written before it.
+//
+//	go test ./internal/history -run '^$' -bench LongHistory -benchtime 3x
+func BenchmarkLongHistory(b *testing.B) {
+	const entries, tenants = 200_000, 1_000
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "history.db")
+	old, err := openSQLite(ctx, path, schemaUpTo(b, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx, err := old.db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range entries {
+		prev := int64(0)
+		if i >= tenants {
+			prev = int64(i - tenants + 1) // the tenant's entry before, ids starting at 1
+		}
+		_, err := tx.Exec(insertQuery, fmt.Sprintf("tenant-%04d", i%tenants), prev, "outside", t0.Add(time.Duration(i)*time.Second).UnixMilli(),
+			"", "", "", "support@contoso.example", "+1 425 555 0100", "https://contoso.example/support",
+			"help@contoso.example", "+1 425 555 0101", "https://contoso.example/help", "", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	old.Close()
+
+	start := time.Now()
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	migrating := time.Since(start)
+	for b.Loop() {
+		if n, err := s.DeleteBefore(ctx, t0); err != nil || n != 0 {
+			b.Fatalf("DeleteBefore: %d, %v; want nothing deleted", n, err)
+		}
+	}
+	b.ReportMetric(float64(migrating.Milliseconds()), "ms-migrating-200k")
+}
+
+// schemaUpTo is the SQLite dialect knowing only the first n migrations: a file written by an
+// earlier binary.
+func schemaUpTo(tb testing.TB, n int) dialect {
+	d := sqliteDialect
+	earlier := fstest.MapFS{}
+	names, err := fs.Glob(sqliteDialect.migrations, "*.sql")
+	if err != nil || len(names) < n {
+		tb.Fatalf("migrations %v: %v", names, err)
+	}
+	for _, name := range names[:n] {
+		text, err := fs.ReadFile(sqliteDialect.migrations, name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		earlier[name] = &fstest.MapFile{Data: text}
+	}
+	d.migrations = earlier
+	return d
 }

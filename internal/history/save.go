@@ -64,8 +64,9 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 	}}
 	if sv.Before != sv.After {
 		op.alone = func(ctx context.Context) (bool, error) {
-			last, known, err = s.appendAtEnd(ctx, nil, sv)
-			return known, err
+			saved, ok, err := s.appendAtEnd(ctx, nil, sv)
+			last, known = saved, ok
+			return ok, err
 		}
 	}
 	err = s.write(ctx, "record save", op)

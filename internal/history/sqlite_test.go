@@ -2,12 +2,10 @@ package history
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
-	"testing/fstest"
 	"time"
 )
 
@@ -105,16 +103,7 @@ func TestSQLiteLeanSchemaKeepsTheHistoryAndItsIds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "history.db")
-	before := sqliteDialect
-	before.migrations = fstest.MapFS{}
-	for _, name := range []string{"0001_entries.sql", "0002_recent_entries.sql"} {
-		text, err := fs.ReadFile(sqliteDialect.migrations, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before.migrations.(fstest.MapFS)[name] = &fstest.MapFile{Data: text}
-	}
-	old, err := openSQLite(ctx, path, before)
+	old, err := openSQLite(ctx, path, schemaUpTo(t, 2))
 	if err != nil {
 		t.Fatal(err)
 	}

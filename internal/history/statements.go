@@ -23,8 +23,8 @@ const (
 
 	// appendSaveAtEnd appends a save in one statement in the common case (see
 	// sqlStore.appendAtEnd): after the tenant's newest entry, when that entry ends in the values
-	// the save's GET read ($6-$8) and the save met nothing (metQuery's conditions, $14 its
-	// start less the clock skew, $15 how many entries back it looks). No row when any of that does not hold.
+	// the save's GET read ($6-$8) and the save met nothing (metQuery's conditions: $14 its start
+	// less the clock skew, $15 how many entries back it looks). No row when any of that fails.
 	appendSaveAtEnd = `INSERT INTO history_entries (tenant_id, prev_id, kind, at_time,
 		by_object_id, by_name, by_username, before_email, before_telephone, before_website,
 		after_email, after_telephone, after_website, correlation_id, request_id)
