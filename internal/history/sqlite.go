@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 //go:embed migrations
@@ -30,10 +28,10 @@ var sqliteDialect = dialect{
 	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
 	timeArg: func(t time.Time) any { return t.UnixMilli() },
-	retryable: func(err error) bool {
-		var e *sqlite.Error
-		return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	},
+	// Every write is an immediate transaction, holding the write lock from its first read to
+	// its commit: no other writer can get there first (and the table has no UNIQUE constraint
+	// to say so; see migration 0003).
+	retryable: func(error) bool { return false },
 }
 
 // OpenSQLite opens (creating it, and its directory, readable by the owner only) the SQLite file at

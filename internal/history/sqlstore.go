@@ -217,8 +217,8 @@ func (s *sqlStore) newest(ctx context.Context, tx *sql.Tx, tenantID string) (Ent
 	return e, err == nil, err
 }
 
-// insert appends e after the entry prevID; the chain's uniqueness makes a concurrent append
-// after the same entry fail (retryable).
+// insert appends e after the entry prevID. With PostgreSQL the chain's UNIQUE constraint makes a
+// concurrent append after the same entry fail (retryable); SQLite runs one write at a time.
 func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry) (int64, error) {
 	var id int64
 	err := s.queryRow(ctx, tx, insertQuery,
