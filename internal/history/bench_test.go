@@ -3,12 +3,10 @@ package history
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"testing/fstest"
 	"time"
 )
 
@@ -125,24 +123,4 @@ func BenchmarkLongHistory(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(migrating.Milliseconds()), "ms-migrating-200k")
-}
-
-// schemaUpTo is the SQLite dialect knowing only the first n migrations: a file written by an
-// earlier binary.
-func schemaUpTo(tb testing.TB, n int) dialect {
-	d := sqliteDialect
-	earlier := fstest.MapFS{}
-	names, err := fs.Glob(sqliteDialect.migrations, "*.sql")
-	if err != nil || len(names) < n {
-		tb.Fatalf("migrations %v: %v", names, err)
-	}
-	for _, name := range names[:n] {
-		text, err := fs.ReadFile(sqliteDialect.migrations, name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		earlier[name] = &fstest.MapFile{Data: text}
-	}
-	d.migrations = earlier
-	return d
 }

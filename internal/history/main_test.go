@@ -3,10 +3,12 @@ package history
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"pcsupport/internal/history/pgtest"
@@ -120,3 +122,23 @@ func contacts(tag string) Contacts {
 var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589_793_238, time.FixedZone("CET", 3600))
 
 var alice = Person{ObjectID: "0b3f6a1e-2c9d-4e58-9f0a-7d5c1b2e3f40", Name: "Alice Martin", Username: "alice@contoso.example"}
+
+// schemaUpTo is the SQLite dialect knowing only the first n migrations: a file written by an
+// earlier binary.
+func schemaUpTo(tb testing.TB, n int) dialect {
+	d := sqliteDialect
+	earlier := fstest.MapFS{}
+	names, err := fs.Glob(sqliteDialect.migrations, "*.sql")
+	if err != nil || len(names) < n {
+		tb.Fatalf("migrations %v: %v", names, err)
+	}
+	for _, name := range names[:n] {
+		text, err := fs.ReadFile(sqliteDialect.migrations, name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		earlier[name] = &fstest.MapFile{Data: text}
+	}
+	d.migrations = earlier
+	return d
+}

@@ -38,6 +38,8 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		if sv.Before == sv.After {
 			return s.observe(ctx, tx, sv.TenantID, sv.After, sv.At)
 		}
+		// For writes committed together, which never ran alone. After a lone attempt that found
+		// another case this looks again: one more indexed statement, on the rare paths only.
 		saved, ok, err := s.appendAtEnd(ctx, tx, sv)
 		if ok || err != nil {
 			last, known = saved, ok

@@ -25,8 +25,9 @@ const compressMinSize = 1024
 // request, the Partner Center call included: 200 sessions waiting on a slow upstream held 200 of
 // them.) Stateless compression keeps no window between writes, so a writer costs kilobytes, not a
 // megabyte, for the same size on a page written in one go; it runs on goroutines of its own
-// (offStackGzip), so that no connection's goroutine keeps the stack it needs. Answers that already carry a
-// Content-Encoding (static assets gzipped once at start, /metrics) pass through as they are.
+// (offStackGzip), so that no connection's goroutine keeps the stack it needs. Answers that
+// already carry a Content-Encoding (static assets gzipped once at start, /metrics) pass through
+// as they are.
 // zstd is left off: browsers accept gzip, and one encoder family keeps memory predictable.
 func Compress(next http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(

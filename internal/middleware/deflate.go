@@ -16,8 +16,9 @@ import (
 // grew it again, copying, on the next page. So bodies are compressed on a few goroutines that do
 // only that and keep the large stacks to themselves; a handler hands its body over and waits, a
 // goroutine switch each way. They compress into memory and never write to a connection: a
-// client that reads slowly then holds up its own answer, not theirs and so everyone's. Measured with cmd/bench, page views at 50 sessions: about 15 µs less
-// of the app's CPU per view (BENCHMARKS.md, the profile's story).
+// client that reads slowly then holds up its own answer, not theirs and so everyone's.
+// Measured with cmd/bench, page views at 50 sessions: about 15 µs less of the app's CPU per view
+// (BENCHMARKS.md, the profile's story).
 
 // deflateJobs is the queue of those goroutines, started on first use. Compression only uses the
 // CPU, so more of them than the CPUs would only queue elsewhere; four at most keeps their stacks
