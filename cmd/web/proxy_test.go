@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -126,4 +127,48 @@ func mustParse(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// The client address in the request log comes from X-Forwarded-For only when the peer is one of
+// --trusted-proxies; with none configured it is always the connection's peer (Echo v4.16.3 made
+// that Echo's own default; the app sets its extractor either way, so both versions agree).
+func TestClientIPInTheLogOnlyThroughTrustedProxies(t *testing.T) {
+	t.Parallel()
+	behind := startApp(t, "--trusted-proxies", "127.0.0.1/32")
+	alone := startApp(t)
+	tests := []struct {
+		name string
+		app  *testApp
+		from string
+		want string
+	}{
+		{"from the trusted proxy", behind, "127.0.0.1", "203.0.113.9"},
+		{"from a peer that is not a trusted proxy", behind, "127.0.0.2", "127.0.0.2"},
+		{"no trusted proxies configured", alone, "127.0.0.1", "127.0.0.1"},
+	}
+	for i, tt := range tests {
+		path := fmt.Sprintf("%sno-such-page-%d", "/", i) // a 404 is logged at info
+		req, _ := http.NewRequest(http.MethodGet, "http://"+tt.app.addr+path, nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
+		req.Header.Set("X-Real-Ip", "198.51.100.8")
+		resp, err := fromAddress(t, tt.from).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(resp)
+		line := logLineFor(tt.app.logs.String(), "msg=request method=GET path="+path+" ")
+		if !strings.Contains(line, "client_ip="+tt.want+" ") && !strings.HasSuffix(line, "client_ip="+tt.want) {
+			t.Errorf("%s: the log says %q, want client_ip=%s", tt.name, line, tt.want)
+		}
+	}
+}
+
+// logLineFor returns the first line of logs that contains needle.
+func logLineFor(logs, needle string) string {
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, needle) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
 }
