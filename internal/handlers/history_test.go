@@ -311,7 +311,8 @@ func TestHistoryPages(t *testing.T) {
 	if es := historyEntries(doc); len(es) != 50 || emailAfter(es[0]) != "s119@contoso.example" {
 		t.Errorf("the newer link of page 2 no longer leads to the same page after a new entry")
 	}
-	for _, edited := range []string{"history?before=abc", "history?before=1&after=2", "history?after=-4"} {
+	for _, edited := range []string{"history?before=abc", "history?before=1&after=2", "history?after=-4",
+		"history?after=9223372036854775807", "history?after=9223372036854775806", "history?before=1"} {
 		if _, doc := a.get(edited); len(historyEntries(doc)) != 50 {
 			t.Errorf("%s does not show the newest page", edited)
 		}

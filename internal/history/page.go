@@ -34,6 +34,11 @@ func (s *sqlStore) List(ctx context.Context, tenantID string, c Cursor, limit in
 	if more {
 		entries = entries[:limit]
 	}
+	if len(entries) == 0 && c != (Cursor{}) {
+		// Past either end (a link older than retention, an edited or overflowing id): the
+		// history is shown anyway, from its newest page.
+		return s.List(ctx, tenantID, Cursor{}, limit)
+	}
 	if c.After > 0 {
 		slices.Reverse(entries)
 	}
