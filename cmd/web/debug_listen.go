@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"time"
 )
 
 const debugListenHelp = `  -debug-listen address
-    	serve net/http/pprof (CPU and allocation profiles) on this loopback address, e.g. 127.0.0.1:0;
-    	not in production builds (-tags nodev)
+    	serve profiles of the running app on this loopback address, e.g. 127.0.0.1:0: CPU, heap and
+    	allocations, goroutine stacks, blocking, mutexes and execution traces (net/http/pprof), never
+    	the command line, which holds secrets; not in production builds (-tags nodev)
 `
 
 // startDebugListener serves net/http/pprof on its own mux and listener, on loopback only, so
@@ -32,11 +34,15 @@ func startDebugListener(addr string, log *slog.Logger) (bound string, stop func(
 		return "", nil, fmt.Errorf("--debug-listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index) // also every named profile: allocs, heap, goroutine...
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/{$}", debugIndex)
+	for _, name := range debugProfiles {
+		mux.Handle("/debug/pprof/"+name, pprof.Handler(name))
+	}
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// No /debug/pprof/cmdline: it prints every flag, client secret and session keys included, and
+	// in Kubernetes loopback is shared by every container of the pod.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { _ = srv.Serve(ln) }()
 	stop = func() {
@@ -45,4 +51,17 @@ func startDebugListener(addr string, log *slog.Logger) (bound string, stop func(
 		_ = srv.Shutdown(ctx)
 	}
 	return ln.Addr().String(), stop, nil
+}
+
+// debugProfiles are the runtime's named profiles served by the debug listener.
+var debugProfiles = []string{"allocs", "block", "goroutine", "heap", "mutex", "threadcreate"}
+
+// debugIndex lists what the debug listener serves (pprof.Index would link the command line).
+func debugIndex(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "Profiles of the running app (go tool pprof http://ADDRESS/debug/pprof/NAME):")
+	for _, name := range append(slices.Clone(debugProfiles), "profile?seconds=30", "trace?seconds=5", "symbol") {
+		fmt.Fprintln(w, "  /debug/pprof/"+name)
+	}
+	fmt.Fprintln(w, "Add ?debug=1 to a named profile for text.")
 }

@@ -31,6 +31,14 @@ func TestDebugListenerServesProfiles(t *testing.T) {
 	if status, body := get("http://" + addr + "/debug/pprof/profile?seconds=1"); status != http.StatusOK || len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
 		t.Errorf("CPU profile: %d, %d bytes; want a gzipped profile", status, len(body))
 	}
+	// The command line holds every flag, client secret and session keys included; in Kubernetes
+	// loopback is shared by every container of the pod.
+	if status, body := get("http://" + addr + "/debug/pprof/cmdline"); status != http.StatusNotFound {
+		t.Errorf("the command line is served: %d %.80q", status, body)
+	}
+	if status, body := get("http://" + addr + "/debug/pprof/"); status != http.StatusOK || strings.Contains(string(body), "cmdline") || !strings.Contains(string(body), "allocs") {
+		t.Errorf("the index: %d %.300q; want the profiles listed, and no command line", status, body)
+	}
 	if status, _ := get(app.url + "debug/pprof/"); status != http.StatusNotFound {
 		t.Errorf("the app's own address serves /debug/pprof/: %d", status)
 	}
