@@ -1,11 +1,10 @@
 package auth
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	mathrand "math/rand/v2"
 	"net/http"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,8 +18,12 @@ const (
 	pendingCookiePrefix = "pcs_signin_"
 	// pendingLifetime bounds how long a started sign-in may take to come back.
 	pendingLifetime = 10 * time.Minute
-	// maxPending bounds the sign-ins one browser may have under way (several tabs).
-	maxPending = 5
+	// pendingSlots is how many sign-ins one browser may have under way (several tabs). They
+	// have fixed names, pcs_signin_0 and on, so that tabs starting at once with the same
+	// cookies overwrite each other's rather than add up: three, each under 1.4 KB with the
+	// longest return target, keep what the browser sends to the sign-in routes far below the
+	// 8 KB of a header that proxies accept.
+	pendingSlots = 3
 )
 
 // pendingSignIn is what the callback needs to finish a sign-in. It travels in a sealed cookie:
@@ -33,10 +36,7 @@ type pendingSignIn struct {
 	Created  time.Time `json:"c"`
 }
 
-func pendingCookieName(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return pendingCookiePrefix + hex.EncodeToString(sum[:8])
-}
+func pendingSlotName(slot int) string { return pendingCookiePrefix + strconv.Itoa(slot) }
 
 // SignInOptions adjust one sign-in.
 type SignInOptions struct {
@@ -59,8 +59,7 @@ func (m *Manager) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo s
 		ReturnTo: SafeReturnTo(m.cfg.BasePath, returnTo),
 		Created:  m.cfg.Now(),
 	}
-	m.dropOldestPending(w, r)
-	if err := m.pending.write(w, pendingCookieName(p.State), p); err != nil {
+	if err := m.pending.write(w, m.freePendingSlot(w, r), p); err != nil {
 		return "", err
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(p.Verifier), oidc.Nonce(p.Nonce)}
@@ -74,30 +73,39 @@ func (m *Manager) StartSignIn(w http.ResponseWriter, r *http.Request, returnTo s
 	return oc.AuthCodeURL(p.State, opts...), nil
 }
 
-// dropOldestPending makes room for one more sign-in: past maxPending the oldest are dropped, and
-// unreadable or expired ones always are, so the browser's cookies stay few and small.
-func (m *Manager) dropOldestPending(w http.ResponseWriter, r *http.Request) {
-	type pending struct {
-		name    string
-		created time.Time
-	}
-	var live []pending
-	for _, c := range r.Cookies() {
-		if !strings.HasPrefix(c.Name, pendingCookiePrefix) {
-			continue
-		}
+// freePendingSlot names the cookie for one more sign-in: a slot that is free (absent, expired or
+// unreadable), picked at random so that tabs starting together spread over the free ones, else
+// the oldest sign-in's. Cookies of other names under the prefix (an older release's) are dropped.
+func (m *Manager) freePendingSlot(w http.ResponseWriter, r *http.Request) string {
+	var free []string
+	oldest, oldestAt := "", time.Time{}
+	for slot := range pendingSlots {
+		name := pendingSlotName(slot)
 		var p pendingSignIn
-		if !m.pending.read(r, c.Name, &p) {
-			m.pending.clear(w, c.Name)
-			continue
+		if !m.pending.read(r, name, &p) || m.cfg.Now().Sub(p.Created) > pendingLifetime {
+			free = append(free, name)
+		} else if oldest == "" || p.Created.Before(oldestAt) {
+			oldest, oldestAt = name, p.Created
 		}
-		live = append(live, pending{c.Name, p.Created})
 	}
-	slices.SortFunc(live, func(a, b pending) int { return a.created.Compare(b.created) })
-	for len(live) >= maxPending {
-		m.pending.clear(w, live[0].name)
-		live = live[1:]
+	for _, c := range r.Cookies() {
+		if strings.HasPrefix(c.Name, pendingCookiePrefix) && !isPendingSlot(c.Name) {
+			m.pending.clear(w, c.Name)
+		}
 	}
+	if len(free) > 0 {
+		return free[mathrand.IntN(len(free))]
+	}
+	return oldest
+}
+
+func isPendingSlot(name string) bool {
+	for slot := range pendingSlots {
+		if name == pendingSlotName(slot) {
+			return true
+		}
+	}
+	return false
 }
 
 // takePending returns the pending sign-in whose state came back, and drops its cookie, so each
@@ -106,14 +114,16 @@ func (m *Manager) takePending(w http.ResponseWriter, r *http.Request, state stri
 	if state == "" {
 		return pendingSignIn{}, false
 	}
-	name := pendingCookieName(state)
-	var p pendingSignIn
-	found := m.pending.read(r, name, &p)
-	if _, err := r.Cookie(name); err == nil {
-		m.pending.clear(w, name)
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, pendingCookiePrefix) {
+			continue
+		}
+		var p pendingSignIn
+		if !m.pending.read(r, c.Name, &p) || subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) != 1 {
+			continue
+		}
+		m.pending.clear(w, c.Name)
+		return p, m.cfg.Now().Sub(p.Created) <= pendingLifetime
 	}
-	if !found || subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) != 1 {
-		return pendingSignIn{}, false
-	}
-	return p, m.cfg.Now().Sub(p.Created) <= pendingLifetime
+	return pendingSignIn{}, false
 }

@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// maxReturnTo bounds a return target: the app's own pages have short URLs, and the target
-// travels in a cookie during sign-in.
-const maxReturnTo = 1024
+// maxReturnTo bounds a return target as it is kept, escaped: the app's own pages have short URLs,
+// and the target travels in a cookie during sign-in, beside the pending sign-ins of other tabs.
+const maxReturnTo = 512
 
 // SafeReturnTo returns target when it is a local path under basePath of at most maxReturnTo
-// bytes, and basePath otherwise, so that a crafted sign-in link can never send someone to
+// bytes once escaped, and basePath otherwise, so that a crafted sign-in link can never send someone to
 // another site (open redirect) nor make the pending sign-in too large to carry.
 func SafeReturnTo(basePath, target string) string {
 	if !strings.HasSuffix(basePath, "/") {
@@ -37,5 +37,8 @@ func SafeReturnTo(basePath, target string) string {
 		return basePath
 	}
 	u.Fragment = ""
-	return u.RequestURI()
+	if kept := u.RequestURI(); len(kept) <= maxReturnTo {
+		return kept
+	}
+	return basePath
 }

@@ -1,6 +1,9 @@
 package auth
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSafeReturnTo(t *testing.T) {
 	tests := []struct{ base, target, want string }{
@@ -29,6 +32,9 @@ func TestSafeReturnTo(t *testing.T) {
 		{"/", "evil.example", "/"},
 		{"/", "///evil.example", "/"},
 		{"/", "/.//evil.example", "/"},
+		{"/", "/?q=" + strings.Repeat("a", 508), "/?q=" + strings.Repeat("a", 508)},
+		{"/", "/?q=" + strings.Repeat("a", 509), "/"},
+		{"/", "/" + strings.Repeat("<", 200), "/"}, // 201 bytes as sent, 601 once escaped
 	}
 	for _, tt := range tests {
 		if got := SafeReturnTo(tt.base, tt.target); got != tt.want {

@@ -41,6 +41,11 @@ func (h *Handlers) callback(c echo.Context) error {
 		h.logger(c).Info("sign-in refused by the provider", "error", pe.Code, "description", pe.Description)
 		return h.messagePage(c, http.StatusForbidden, l.T("signin.incomplete.page"), providerNotice(l, pe), retry)
 	case errors.Is(err, auth.ErrSignInState):
+		if _, err := h.users.CurrentUser(c.Request()); err == nil {
+			// Another tab's sign-in finished first (tabs restored at once share cookies, so only
+			// the newest few sign-ins are remembered): this one has nothing left to do.
+			return c.Redirect(http.StatusSeeOther, h.basePath)
+		}
 		h.logger(c).Info("sign-in callback with an unknown, expired or used state")
 		return h.messagePage(c, http.StatusBadRequest, l.T("signin.state.page"), noticeOf(views.NoticeError, l, "signin.state.title", "signin.state.line"), retry)
 	default:
