@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/logline"
 	"pcsupport/internal/views"
 )
 
@@ -40,10 +42,10 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	}
 	l := h.loc(c)
 	n := noticeOf(views.NoticeError, l, key+".title", key+".line")
+	ctx := c.Request().Context()
+	logline.Add(ctx, logline.Err(err))
 	if status >= 500 {
-		h.logger(c).Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-	} else {
-		h.logger(c).Info("request refused", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+		logline.AtLeast(ctx, slog.LevelError)
 	}
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Retarget", "#alerts")

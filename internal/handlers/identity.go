@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/logline"
 	"pcsupport/internal/views"
 )
 
@@ -63,8 +65,9 @@ func (h *Handlers) EndSessionOfSomeoneElse(header string) echo.MiddlewareFunc {
 				h.logger(c).Error("end the session of another person", "err", err)
 				return err
 			}
-			h.logger(c).Info("the SSO proxy names another person than the session's user; session ended",
-				"session_user", u.Username, "proxy_user", named)
+			logline.Add(c.Request().Context(), slog.String("problem", "the SSO proxy names another person than the session's user; session ended"),
+				slog.String("session_user", u.Username), logline.Cut("proxy_user", named))
+			logline.AtLeast(c.Request().Context(), slog.LevelInfo)
 			if time.Since(u.SignedInAt) < justSignedIn {
 				l := h.loc(c)
 				return h.messagePage(c, http.StatusForbidden, l.T("identity.page"), views.Notice{Kind: views.NoticeError,

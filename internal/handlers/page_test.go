@@ -150,6 +150,8 @@ func TestSignInRoutes(t *testing.T) {
 		{"code refused", fmt.Errorf("exchange: %w", &oauth2.RetrieveError{ErrorCode: "invalid_grant"}), 400, "could not be completed"},
 		{"provider failed", errors.New("verify ID token: boom"), 502, "could not be completed"},
 	}
+	signedIn := tb.auth.user
+	tb.auth.user = nil // a callback comes before the session
 	for _, cb := range callbacks {
 		tb.auth.finishTo, tb.auth.finishErr = "/history", cb.err
 		rec, doc := tb.request(http.MethodGet, "/auth/callback?state=s&code=c", nil)
@@ -162,6 +164,11 @@ func TestSignInRoutes(t *testing.T) {
 		if cb.err != nil && doc.Find(`main a[href^="/auth/signin"]`).Length() == 0 {
 			t.Errorf("callback %s: no way to try again", cb.name)
 		}
+	}
+	// A tab whose sign-in another tab overwrote, after that one finished: nothing left to do.
+	tb.auth.user, tb.auth.finishErr = signedIn, auth.ErrSignInState
+	if rec, _ := tb.request(http.MethodGet, "/auth/callback?state=s&code=c", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+		t.Errorf("callback with a lost state, signed in: %d to %q, want the page", rec.Code, rec.Header().Get("Location"))
 	}
 }
 

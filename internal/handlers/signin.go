@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/logline"
 	"pcsupport/internal/views"
 )
 
@@ -18,7 +20,8 @@ func (h *Handlers) startSignIn(c echo.Context) error {
 	q := c.QueryParams()
 	to, err := h.signIn.StartSignIn(c.Response(), c.Request(), q.Get("next"), auth.SignInOptions{RequireMFA: q.Get("mfa") == "1"})
 	if err != nil {
-		h.logger(c).Error("start sign-in", "err", err)
+		logline.Add(c.Request().Context(), slog.String("problem", "sign-in could not start"), logline.Err(err))
+		logline.AtLeast(c.Request().Context(), slog.LevelError)
 		l := h.loc(c)
 		return h.messagePage(c, http.StatusServiceUnavailable, l.T("signin.unavailable.page"),
 			noticeOf(views.NoticeError, l, "signin.unavailable.title", "signin.unavailable.line"),
@@ -34,11 +37,13 @@ func (h *Handlers) callback(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	l := h.loc(c)
+	ctx := c.Request().Context()
 	retry := views.Action{Label: l.T("signin.retry"), URL: h.signInURL(returnTo, false)}
 	var pe *auth.ProviderError
 	switch {
 	case errors.As(err, &pe):
-		h.logger(c).Info("sign-in refused by the provider", "error", pe.Code, "description", pe.Description)
+		logline.Add(ctx, slog.String("problem", "sign-in refused by the provider"),
+			logline.Cut("error", pe.Code), logline.Cut("description", pe.Description))
 		return h.messagePage(c, http.StatusForbidden, l.T("signin.incomplete.page"), providerNotice(l, pe), retry)
 	case errors.Is(err, auth.ErrSignInState):
 		if _, err := h.users.CurrentUser(c.Request()); err == nil {
@@ -46,13 +51,15 @@ func (h *Handlers) callback(c echo.Context) error {
 			// the newest few sign-ins are remembered): this one has nothing left to do.
 			return c.Redirect(http.StatusSeeOther, h.basePath)
 		}
-		h.logger(c).Info("sign-in callback with an unknown, expired or used state")
+		logline.Add(ctx, slog.String("problem", "sign-in callback with an unknown, expired or used state"))
 		return h.messagePage(c, http.StatusBadRequest, l.T("signin.state.page"), noticeOf(views.NoticeError, l, "signin.state.title", "signin.state.line"), retry)
 	default:
-		h.logger(c).Error("sign-in callback failed", "err", err)
+		logline.Add(ctx, slog.String("problem", "sign-in callback failed"), logline.Err(err))
 		status := http.StatusBadGateway
 		if errors.As(err, new(*oauth2.RetrieveError)) {
 			status = http.StatusBadRequest // the provider refused the code: used, expired or not ours
+		} else {
+			logline.AtLeast(ctx, slog.LevelError) // the provider or the app failed, not the request
 		}
 		return h.messagePage(c, status, l.T("signin.incomplete.page"), noticeOf(views.NoticeError, l, "signin.failed.title", "signin.failed.line"), retry)
 	}
