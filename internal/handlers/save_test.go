@@ -209,6 +209,20 @@ func TestSilentRefreshAfterA401(t *testing.T) {
 	if got := strings.Join(tb.auditOutcomes(), ","); got != "sign_in_required" {
 		t.Errorf("audit outcomes %q", got)
 	}
+
+	// The token expires between the refused call and the renewal, whose refresh is refused: still
+	// a sign-in, never Partner Center's 401 shown as a refusal.
+	tb = newTestbed(t)
+	tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindUnauthenticated, Status: 401, Code: "800001"}}
+	tb.auth.tokenRefusedFrom = 3 // the GET's token, the PUT's, then none
+	tb.auth.refreshErr = fmt.Errorf("refresh token refused: %w", auth.ErrSignInRequired)
+	rec, _ = tb.request(http.MethodPost, "/save", tb.saveForm("telephone", "+33 1 23 45 67 89"), "HX-Request", "true")
+	if rec.Code != http.StatusUnauthorized || tb.auth.kept.Get("telephone") != "+33 1 23 45 67 89" {
+		t.Errorf("refresh refused while renewing: %d, kept %v", rec.Code, tb.auth.kept)
+	}
+	if got := strings.Join(tb.auditOutcomes(), ","); got != "sign_in_required" {
+		t.Errorf("refresh refused while renewing: audit outcomes %q, want sign_in_required", got)
+	}
 }
 
 // Partner Center requires MFA: a person signed in without it is told before any call.

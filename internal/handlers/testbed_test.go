@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -189,21 +190,25 @@ func (p *scriptedProfiles) UpdateSupportProfile(_ context.Context, o pcclient.Ca
 // fakeAuth is sign-in and sessions with state: who is signed in (or why nobody is), the one-time
 // message, kept values and their owner, the token and its refreshes.
 type fakeAuth struct {
-	mu         sync.Mutex
-	user       *auth.User
-	userErr    error // when user is nil: default auth.ErrNotSignedIn
-	tokenErr   error
-	refreshErr error
-	refreshes  int
-	flash      []byte
-	kept       url.Values
-	keepErr    error
-	signOuts   int
-	startErr   error
-	finishTo   string
-	finishErr  error
-	endSession string // where ProviderSignOutURL sends people
-	lastStart  struct {
+	mu       sync.Mutex
+	user     *auth.User
+	userErr  error // when user is nil: default auth.ErrNotSignedIn
+	tokenErr error
+	// tokenRefusedFrom makes the token source's n-th call and later ones fail as a refused
+	// refresh would (0: never): a token that expired between two calls of one request.
+	tokenRefusedFrom int
+	tokenCalls       int
+	refreshErr       error
+	refreshes        int
+	flash            []byte
+	kept             url.Values
+	keepErr          error
+	signOuts         int
+	startErr         error
+	finishTo         string
+	finishErr        error
+	endSession       string // where ProviderSignOutURL sends people
+	lastStart        struct {
 		returnTo string
 		opts     auth.SignInOptions
 	}
@@ -227,6 +232,9 @@ func (f *fakeAuth) TokenSource(http.ResponseWriter, *http.Request) oauth2.TokenS
 		defer f.mu.Unlock()
 		if f.tokenErr != nil {
 			return nil, f.tokenErr
+		}
+		if f.tokenCalls++; f.tokenRefusedFrom > 0 && f.tokenCalls >= f.tokenRefusedFrom {
+			return nil, fmt.Errorf("refresh token refused: %w", auth.ErrSignInRequired)
 		}
 		return &oauth2.Token{AccessToken: "access-" + string(rune('0'+f.refreshes))}, nil
 	})

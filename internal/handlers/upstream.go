@@ -1,8 +1,12 @@
 package handlers
 
 import (
-	"github.com/labstack/echo/v4"
+	"log/slog"
 
+	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
+
+	"pcsupport/internal/logline"
 	"pcsupport/internal/pcclient"
 )
 
@@ -37,18 +41,24 @@ func (u upstreamCalls) options(correlationID, requestID string) pcclient.CallOpt
 	}
 }
 
+// withSilentRefresh takes the token before the call, so that the one renewed after a 401 is the
+// one Partner Center refused, and a refresh refused on the way is always the person's sign-in to
+// redo, never Partner Center's 401.
 func (u upstreamCalls) withSilentRefresh(o pcclient.CallOptions, call func(pcclient.CallOptions) (pcclient.Profile, error)) (pcclient.Profile, error) {
+	source := o.Token
+	used, err := source.Token()
+	if err != nil {
+		return pcclient.Profile{}, err
+	}
+	o.Token = oauth2.StaticTokenSource(used)
 	p, err := call(o)
 	if pcclient.KindOf(err) != pcclient.KindUnauthenticated {
 		return p, err
 	}
-	used, terr := o.Token.Token()
-	if terr != nil {
-		return p, err
-	}
 	if rerr := u.h.tokens.RefreshAfterRejection(u.c.Response(), u.c.Request(), used.AccessToken); rerr != nil {
-		u.h.logger(u.c).Info("silent refresh after a refused token failed", "err", rerr)
+		logline.Add(u.c.Request().Context(), slog.String("problem", "silent refresh after a refused token failed"), logline.Err(rerr))
 		return p, rerr
 	}
+	o.Token = source
 	return call(o)
 }
