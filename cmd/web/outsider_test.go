@@ -18,7 +18,6 @@ import (
 
 	"pcsupport/internal/auth/redistest"
 	"pcsupport/internal/devidp"
-	"pcsupport/internal/testdisk"
 )
 
 // What an outsider sends must not grow what the app keeps: these tests send what an attacker or
@@ -455,20 +454,5 @@ func TestSignInProviderDownDuringRefreshIsExplained(t *testing.T) {
 	}
 	if got := doc.Find(`input[name="telephone"]`).AttrOr("value", ""); got != "+41 44 668 18 00" {
 		t.Errorf("typed telephone after the failed refresh: %q", got)
-	}
-}
-
-// /readyz fails when the data directory is full: sessions could not be written.
-func TestReadinessFailsWhenTheDataDirectoryIsFull(t *testing.T) {
-	t.Parallel()
-	dataDir := testdisk.Mount(t, 1<<20)
-	app := startApp(t, "--data-dir", dataDir)
-	if status, body := getReadyz(t, app); status != http.StatusOK {
-		t.Fatalf("readyz before: %d\n%s", status, body)
-	}
-	free := testdisk.Fill(t, dataDir, 0)
-	defer free()
-	if status, body := getReadyz(t, app); status != http.StatusServiceUnavailable || !strings.Contains(body, "session store: not ready") {
-		t.Errorf("readyz with the data directory full: %d\n%s", status, body)
 	}
 }

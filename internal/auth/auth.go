@@ -142,6 +142,7 @@ type Manager struct {
 
 	pending  sealedCookie // sign-ins under way
 	kept     sealedCookie // typed values waiting for their owner
+	flashes  sealedCookie // the one-time message after a save without JavaScript
 	identity sealedCookie // who last signed in on this browser
 
 	mu         sync.Mutex // guards the discovered provider and the last readiness check
@@ -183,6 +184,7 @@ func New(cfg Config) (*Manager, error) {
 	return &Manager{cfg: cfg, log: cfg.Logger, locks: cfg.RefreshLocker,
 		pending:  newSealedCookie(cfg.CookieKeys, cfg.BasePath+"auth/", cfg.Secure, pendingLifetime),
 		kept:     newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, keptLifetime),
+		flashes:  newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, flashLifetime),
 		identity: newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, cfg.SessionLifetime+identityOutlives),
 	}, nil
 }
@@ -458,6 +460,9 @@ func (m *Manager) CurrentUser(r *http.Request) (User, error) {
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	m.identity.clear(w, identityCookie)
 	m.kept.clear(w, keptCookie)
+	if _, err := r.Cookie(flashCookie); err == nil {
+		m.flashes.clear(w, flashCookie)
+	}
 	s, err := m.cfg.Store.New(r, sessionCookie)
 	if err != nil || s.IsNew {
 		return nil

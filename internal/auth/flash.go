@@ -1,31 +1,50 @@
 package auth
 
-import "net/http"
+import (
+	"crypto/subtle"
+	"net/http"
+	"time"
+)
 
-// AddFlash keeps a one-time message in the session, for the page a redirect leads to (the
-// no-JavaScript save answers with a redirect, and the message must survive it).
+const (
+	// flashCookie carries a one-time message to the page a redirect leads to (the no-JavaScript
+	// save answers with a redirect, and the message must survive it). A cookie, not the session:
+	// the message must not depend on writing the session store, which may be full or down just
+	// when Partner Center took the save.
+	flashCookie = "pcs_flash"
+	// flashLifetime bounds how long the message waits for its page.
+	flashLifetime = 5 * time.Minute
+)
+
+// flash is the one-time message, sealed with whose it is.
+type flash struct {
+	Value []byte `json:"v"`
+	Owner string `json:"o"`
+}
+
+// AddFlash keeps a one-time message for the signed-in person's next page.
 func (m *Manager) AddFlash(w http.ResponseWriter, r *http.Request, value []byte) error {
-	s, _, err := m.load(r)
+	_, d, err := m.load(r)
 	if err != nil {
 		return err
 	}
-	s.AddFlash(value)
-	return s.Save(r, w)
+	return m.flashes.write(w, flashCookie, flash{Value: value, Owner: d.User.ownerKey()})
 }
 
-// TakeFlash returns the one-time message, if any, and removes it.
+// TakeFlash returns the one-time message, if any, and tells the browser to drop it: it is shown
+// once at most, and only to the person it was kept for.
 func (m *Manager) TakeFlash(w http.ResponseWriter, r *http.Request) []byte {
-	s, _, err := m.load(r)
-	if err != nil {
+	if _, err := r.Cookie(flashCookie); err != nil {
 		return nil
 	}
-	flashes := s.Flashes()
-	if len(flashes) == 0 {
+	m.flashes.clear(w, flashCookie)
+	var f flash
+	if !m.flashes.read(r, flashCookie, &f) {
 		return nil
 	}
-	if err := s.Save(r, w); err != nil {
-		m.log.Warn("could not clear flash", "err", err)
+	_, d, err := m.load(r)
+	if err != nil || subtle.ConstantTimeCompare([]byte(f.Owner), []byte(d.User.ownerKey())) != 1 {
+		return nil
 	}
-	b, _ := flashes[len(flashes)-1].([]byte)
-	return b
+	return f.Value
 }
