@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gorilla/sessions"
-
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
@@ -16,7 +14,7 @@ import (
 
 // sessionBackend is the configured session store with the locks that go with it.
 type sessionBackend struct {
-	store      sessions.Store
+	store      auth.SessionStore
 	locker     auth.RefreshLocker // nil: auth's in-process default, enough for one replica
 	saveLocker handlers.Locker    // nil: the handlers' in-process default
 	ready      func(context.Context) error
@@ -35,6 +33,7 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			return nil, err
 		}
 		store := auth.NewRedisStore(client, cookies, cfg.SessionKeys...)
+		store.SetLogger(log)
 		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if err := store.Ping(pingCtx); err != nil {
@@ -51,6 +50,7 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 		if err != nil {
 			return nil, err
 		}
+		store.SetLogger(log)
 		sweepCtx, stopSweep := context.WithCancel(ctx)
 		go auth.SweepFileSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
 		return &sessionBackend{store: store, ready: store.Probe, close: stopSweep}, nil

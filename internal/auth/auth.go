@@ -116,7 +116,7 @@ type Config struct {
 	SignedOutURL      string
 	Scopes            []string
 	BasePath          string // targets after sign-in must stay under it, and the path of the app's cookies
-	Store             sessions.Store
+	Store             SessionStore
 	// CookieKeys seal what the browser carries before sign-in (the pending sign-in, typed values
 	// waiting for their owner, who signed in last): pairs of signing and encryption keys, the
 	// first pair for new cookies, as for the session store.
@@ -455,21 +455,18 @@ func (m *Manager) CurrentUser(r *http.Request) (User, error) {
 	return d.User, err
 }
 
-// SignOut ends the server-side session and clears the session cookie, and forgets who signed
-// in on this browser and anything they typed: the next person starts from nothing.
+// SignOut ends the session: the session cookie is expired in any case, then the server-side
+// session is deleted (ErrSessionNotDeleted when the store did not answer: it is deleted when it
+// does). It also forgets who signed in on this browser and anything they typed: the next person
+// starts from nothing.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	m.identity.clear(w, identityCookie)
 	m.kept.clear(w, keptCookie)
 	if _, err := r.Cookie(flashCookie); err == nil {
 		m.flashes.clear(w, flashCookie)
 	}
-	s, err := m.cfg.Store.New(r, sessionCookie)
-	if err != nil || s.IsNew {
-		return nil
-	}
-	s.Options.MaxAge = -1
 	m.remember(r, nil)
-	return s.Save(r, w)
+	return m.cfg.Store.End(r, w, sessionCookie)
 }
 
 func randomString() string {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
-	"github.com/gorilla/sessions"
 	"github.com/redis/go-redis/v9"
 
 	"pcsupport/internal/auth/redistest"
@@ -38,7 +37,7 @@ func TestRedisStoreContract(t *testing.T) {
 	storeContract(t, func(t *testing.T) storeBacking {
 		prefix := fmt.Sprintf("test%d:session:", keySpaces.Add(1)) // one key space per subtest
 		return storeBacking{
-			open: func(opts CookieOptions, keyPairs ...[]byte) sessions.Store {
+			open: func(opts CookieOptions, keyPairs ...[]byte) SessionStore {
 				return newRedisStore(client, prefix, opts, keyPairs...)
 			},
 			atRest: func() map[string][]byte {

@@ -30,11 +30,12 @@ type sessionBackend interface {
 // signed with the session keys at rest, the cookie holds only the signed and encrypted session
 // id, and decoded sessions are kept in a sessionCache that the backend's stamp validates.
 type sealedStore struct {
-	backend  sessionBackend
-	codecs   []securecookie.Codec
-	options  *sessions.Options
-	lifetime time.Duration
-	cache    *sessionCache
+	backend   sessionBackend
+	codecs    []securecookie.Codec
+	options   *sessions.Options
+	lifetime  time.Duration
+	cache     *sessionCache
+	deletions *pendingDeletions // ended sessions the backend did not delete yet
 }
 
 func newSealedStore(backend sessionBackend, opts CookieOptions, keyPairs [][]byte) *sealedStore {
@@ -45,7 +46,8 @@ func newSealedStore(backend sessionBackend, opts CookieOptions, keyPairs [][]byt
 			sc.MaxLength(maxSessionBytes)
 		}
 	}
-	return &sealedStore{backend: backend, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, cache: newSessionCache()}
+	return &sealedStore{backend: backend, codecs: codecs, options: opts.sessionOptions(), lifetime: opts.Lifetime, cache: newSessionCache(),
+		deletions: &pendingDeletions{remove: backend.remove}}
 }
 
 // Get returns the session cached for this request by gorilla's registry, or loads it.
@@ -71,6 +73,9 @@ func (s *sealedStore) New(r *http.Request, name string) (*sessions.Session, erro
 	}
 	if !validSessionID(id) {
 		return session, errors.New("session id is malformed")
+	}
+	if s.deletions.has(id) {
+		return session, nil // signed out during an outage; deleted once the store answers
 	}
 	stamp, data, found, err := s.backend.version(r.Context(), id)
 	if err != nil {

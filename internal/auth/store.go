@@ -12,6 +12,15 @@ import (
 	"github.com/gorilla/sessions"
 )
 
+// SessionStore keeps server-side sessions (FileStore, RedisStore): a gorilla/sessions store that
+// can also end a session when its backend does not answer.
+type SessionStore interface {
+	sessions.Store
+	// End expires the session cookie and deletes the stored session; ErrSessionNotDeleted when
+	// the backend did not answer (the deletion is retried).
+	End(r *http.Request, w http.ResponseWriter, name string) error
+}
+
 // CookieOptions are the attributes of every cookie the app sets.
 type CookieOptions struct {
 	Path     string        // the base path, so the cookie goes only to this app

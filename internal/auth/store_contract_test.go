@@ -20,7 +20,7 @@ import (
 // storeBacking is one place sessions live (a directory, a Redis key space). The stores opened
 // on it share it, as replicas do.
 type storeBacking struct {
-	open   func(opts CookieOptions, keyPairs ...[]byte) sessions.Store
+	open   func(opts CookieOptions, keyPairs ...[]byte) SessionStore
 	atRest func() map[string][]byte // every stored session, raw, by where it lies
 }
 
@@ -98,6 +98,35 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 		}
 		if n := len(b.atRest()); n != 0 {
 			t.Errorf("%d sessions left at rest after deleting the only one", n)
+		}
+	})
+
+	t.Run("end: the cookie expired and the session deleted, without reading it first", func(t *testing.T) {
+		t.Parallel()
+		b := newBacking(t)
+		store := b.open(opts, keys()...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		c := save(t, store, s)
+		req := httptest.NewRequest("POST", "/auth/signout", nil)
+		req.AddCookie(c)
+		rec := httptest.NewRecorder()
+		if err := store.End(req, rec, sessionCookie); err != nil {
+			t.Fatal(err)
+		}
+		if cleared := rec.Result().Cookies(); len(cleared) != 1 || cleared[0].MaxAge >= 0 || cleared[0].Value != "" || cleared[0].Path != opts.Path {
+			t.Errorf("End set cookies %+v, want the session cookie expired", cleared)
+		}
+		if again := load(t, store, c); !again.IsNew {
+			t.Error("the ended session still loads from its old cookie")
+		}
+		if n := len(b.atRest()); n != 0 {
+			t.Errorf("%d sessions left at rest after ending the only one", n)
+		}
+		// Without a cookie, or with one not ours, the cookie is still expired.
+		rec = httptest.NewRecorder()
+		if err := store.End(httptest.NewRequest("POST", "/", nil), rec, sessionCookie); err != nil || len(rec.Result().Cookies()) != 1 {
+			t.Errorf("End without a session: %v, cookies %+v", err, rec.Result().Cookies())
 		}
 	})
 
@@ -294,7 +323,7 @@ func TestFilesystemStoreContract(t *testing.T) {
 	storeContract(t, func(t *testing.T) storeBacking {
 		dir := t.TempDir()
 		return storeBacking{
-			open: func(opts CookieOptions, keyPairs ...[]byte) sessions.Store {
+			open: func(opts CookieOptions, keyPairs ...[]byte) SessionStore {
 				s, err := NewFileStore(dir, opts, keyPairs...)
 				if err != nil {
 					t.Fatal(err)

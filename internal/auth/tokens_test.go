@@ -77,7 +77,7 @@ func (p *rotatingProvider) counts() (refreshes, refused int) {
 	return p.refreshes, p.refused
 }
 
-func newTestManager(t *testing.T, issuer string, store sessions.Store, locker RefreshLocker) *Manager {
+func newTestManager(t *testing.T, issuer string, store SessionStore, locker RefreshLocker) *Manager {
 	t.Helper()
 	m, err := New(Config{Issuer: issuer, ClientID: "client", ClientCredential: clientauth.Secret("secret"), RedirectURL: "http://app/auth/callback",
 		Store: store, CookieKeys: testKeys(), RefreshLocker: locker, Logger: slog.New(slog.DiscardHandler)})

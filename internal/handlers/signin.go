@@ -93,10 +93,25 @@ func providerNotice(l *i18n.Localizer, pe *auth.ProviderError) views.Notice {
 
 // signOut ends the session on the server, then, when the app is set to, sends the person to the
 // provider to be signed out there too; the provider sends them back to the signed-out page.
+// When the session store did not answer, this browser is signed out all the same and the page
+// says that the server will delete the session once the store answers.
 func (h *Handlers) signOut(c echo.Context) error {
 	to := h.signIn.ProviderSignOutURL(c.Request()) // asked first: the session names whom to sign out
-	if err := h.signIn.SignOut(c.Response(), c.Request()); err != nil {
-		h.logger(c).Warn("sign-out", "err", err)
+	err := h.signIn.SignOut(c.Response(), c.Request())
+	if errors.Is(err, auth.ErrSessionNotDeleted) {
+		ctx := c.Request().Context()
+		logline.Add(ctx, slog.String("problem", "session not deleted at sign-out; it will be once the store answers"), logline.Err(err))
+		logline.AtLeast(ctx, slog.LevelWarn)
+		l := h.loc(c)
+		n := noticeOf(views.NoticeInfo, l, "signedOut.title", "signedOut.notDeleted.line")
+		actions := []views.Action{{Label: l.T("action.signIn"), URL: h.signInURL(h.basePath, false)}}
+		if to != "" {
+			actions = append([]views.Action{{Label: l.T("signedOut.providerToo"), URL: to}}, actions...)
+		}
+		return h.messagePage(c, http.StatusOK, l.T("signedOut.page"), n, actions...)
+	}
+	if err != nil {
+		logline.Add(c.Request().Context(), slog.String("problem", "sign-out"), logline.Err(err))
 	}
 	if to == "" {
 		to = h.basePath + "auth/signed-out"

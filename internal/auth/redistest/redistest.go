@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -29,6 +30,13 @@ type Server struct {
 
 // Stop kills the server now, as an outage would; the test's cleanup does it anyway.
 func (s *Server) Stop() { s.stop() }
+
+// Pause stops the server answering, keeping its connections and data, as a hung or partitioned
+// Redis would; Resume lets it answer again with everything it held.
+func (s *Server) Pause() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume undoes Pause.
+func (s *Server) Resume() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Start runs redis-server until t ends. When the binary is missing the test is skipped, unless
 // PCS_REQUIRE_REDIS=1 (as in CI), where it fails.
