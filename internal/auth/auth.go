@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/sessions"
 	"golang.org/x/oauth2"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/keyedlock"
 )
 
@@ -109,6 +110,10 @@ type Config struct {
 	// ClientCredential authenticates the app at the token endpoint (a secret, a certificate or a
 	// federated token). Required.
 	ClientCredential ClientCredential
+	// ClientAuthMethod is how a secret travels: clientauth.SecretBasic or SecretPost, or, when ""
+	// or clientauth.AutoMethod, as the provider's discovery lists (clientauth.SecretMethod). A
+	// certificate or a federated token always goes in the form as a client assertion.
+	ClientAuthMethod string
 	RedirectURL      string
 	// SignOutOfProvider sends people to the provider's end_session_endpoint after SignOut, which
 	// then sends them back to SignedOutURL (see ProviderSignOutURL).
@@ -161,7 +166,12 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientCredential)
+	switch cfg.ClientAuthMethod {
+	case "", clientauth.AutoMethod, clientauth.SecretBasic, clientauth.SecretPost:
+	default:
+		return nil, fmt.Errorf("auth: ClientAuthMethod %q is not %s, %s or %s", cfg.ClientAuthMethod, clientauth.AutoMethod, clientauth.SecretBasic, clientauth.SecretPost)
+	}
+	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientID, cfg.ClientCredential)
 	if cfg.RefreshMargin == 0 {
 		cfg.RefreshMargin = 2 * time.Minute
 	}
@@ -203,14 +213,25 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w: %w", m.cfg.Issuer, ErrSignInProviderUnavailable, err)
 	}
 	endpoint := p.Endpoint()
-	// oauth2 sends client_id in the form and no secret: the credential is added to the form of
-	// every token request (clientcredential.go).
+	// oauth2 sends client_id in the form and no secret: the credential is added to every token
+	// request (clientcredential.go).
 	endpoint.AuthStyle = oauth2.AuthStyleInParams
-	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL)
 	var meta struct {
-		EndSession string `json:"end_session_endpoint"`
+		EndSession  string   `json:"end_session_endpoint"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
-	_ = p.Claims(&meta) // the document parsed already; a missing member stays ""
+	_ = p.Claims(&meta) // the document parsed already; a missing member stays empty
+	secretBasic := false
+	if _, secret := m.cfg.ClientCredential.(basicAuthCredential); secret {
+		method := clientauth.SecretMethod(m.cfg.ClientAuthMethod, meta.AuthMethods)
+		secretBasic = method == clientauth.SecretBasic
+		log := m.log.Info
+		if len(meta.AuthMethods) > 0 && !slices.Contains(meta.AuthMethods, method) {
+			log = m.log.Warn // forced: the provider may refuse every token request
+		}
+		log("client secret sent as "+method, "token_endpoint_auth_methods_supported", meta.AuthMethods, "setting", cmp.Or(m.cfg.ClientAuthMethod, clientauth.AutoMethod))
+	}
+	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL, secretBasic)
 	if m.cfg.SignOutOfProvider && meta.EndSession == "" {
 		// A warning, not a failure: sign-in and saving work, and sign-out still ends the app's
 		// session. Discovery is lazy, so this shows at the first sign-in or readiness probe.
