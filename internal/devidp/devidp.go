@@ -13,6 +13,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
@@ -137,6 +138,8 @@ func withDefaults(opts Options) (Options, string, error) {
 			problems = append(problems, fmt.Errorf("client %q has no redirect URI", c.ID))
 		case (c.Secret != "") && (c.Certificate != nil || c.Federated != nil) || c.Certificate != nil && c.Federated != nil:
 			problems = append(problems, fmt.Errorf("client %q has more than one of secret, certificate and federated credential", c.ID))
+		case c.SecretMethod != "" && (c.Secret == "" || c.SecretMethod != string(oidc.AuthMethodBasic) && c.SecretMethod != string(oidc.AuthMethodPost)):
+			problems = append(problems, fmt.Errorf("client %q: SecretMethod %q needs a secret and is client_secret_basic or client_secret_post", c.ID, c.SecretMethod))
 		}
 		seen[c.ID] = true
 	}

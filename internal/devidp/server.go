@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -35,6 +36,22 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		return nil, oidc.ErrLoginRequired()
 	}
 	return s.LegacyServer.Authorize(ctx, r)
+}
+
+// Discovery is op's, except that token_endpoint_auth_methods_supported lists the methods of the
+// registered clients and no other (op lists every method it knows): a client that reads it to
+// choose picks one that works.
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	config, ok := resp.Data.(*oidc.DiscoveryConfiguration)
+	if !ok {
+		return nil, fmt.Errorf("discovery: op answered a %T", resp.Data)
+	}
+	config.TokenEndpointAuthMethodsSupported = s.storage.authMethods()
+	return resp, nil
 }
 
 // CodeExchange is op's, except that a missing code_verifier is refused even for a client with
