@@ -72,3 +72,16 @@ func TestSignOutOfMicrosoftToo(t *testing.T) {
 		t.Errorf("after sign-out the app still knew the person: %s", resp.Request.URL)
 	}
 }
+
+// With --dev, a forced --client-auth-method registers the app with the dev provider for that
+// method alone, and the app uses it.
+func TestDevProviderTakesTheForcedSecretMethod(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, "--client-auth-method", "client_secret_post")
+	if doc := newBrowser(t).signIn(app, "admin"); doc.Find(`input[name="telephone"]`).Length() != 1 {
+		t.Fatalf("no form after sign-in:\n%s", html(doc))
+	}
+	if !strings.Contains(app.logs.String(), "client secret sent as client_secret_post") {
+		t.Error("the log does not say the secret is sent as client_secret_post")
+	}
+}
