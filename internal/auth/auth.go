@@ -94,6 +94,9 @@ type storedTokens struct {
 	Type     string
 	Expiry   time.Time
 	Obtained time.Time
+	// IDToken is the raw ID token the provider issued last (at sign-in, or with a refresh): the
+	// id_token_hint of a sign-out. "" in a session made before the app kept it.
+	IDToken string
 }
 
 type sessionData struct {
@@ -377,7 +380,17 @@ func amrFromJWT(token string) []string {
 }
 
 func fromOAuth(t *oauth2.Token, now time.Time) storedTokens {
-	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry, Obtained: now}
+	idToken, _ := t.Extra("id_token").(string)
+	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry, Obtained: now, IDToken: idToken}
+}
+
+// renewedBy is t after a refresh answered with tok: a refresh token or an ID token that the
+// answer does not repeat stays as it was (providers need not rotate the one or reissue the other).
+func (t storedTokens) renewedBy(tok *oauth2.Token, now time.Time) storedTokens {
+	renewed := fromOAuth(tok, now)
+	renewed.Refresh = cmp.Or(renewed.Refresh, t.Refresh)
+	renewed.IDToken = cmp.Or(renewed.IDToken, t.IDToken)
+	return renewed
 }
 
 // fresh reports whether the access token can still be used without a refresh: it is renewed

@@ -276,3 +276,43 @@ func TestClientSecretTheProviderRefuses(t *testing.T) {
 		}
 	}
 }
+
+// Signing out of the provider names the session by the ID token the provider issued last (as
+// ory/hydra, Duende IdentityServer and Connect2id require before they send anyone back): the
+// sign-in's, or a refresh's when the refresh brought one; a refresh without one keeps the last.
+// logout_hint stays, for Entra ID.
+func TestSignOutOfTheProviderSendsTheNewestIDToken(t *testing.T) {
+	t.Parallel()
+	p := newCodeFlowProvider(t, clientauth.SecretBasic, nil)
+	m := flowManager(t, p, "")
+	session, err := signInThrough(t, m, p)
+	if err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	signOut := func() url.Values {
+		t.Helper()
+		u, err := url.Parse(m.ProviderSignOutURL(requestWith(session)))
+		if err != nil || u.Host != strings.TrimPrefix(p.URL, "http://") || u.Path != "/logout" {
+			t.Fatalf("sign-out URL %v (%v)", u, err)
+		}
+		return u.Query()
+	}
+	_, fromSignIn := p.seen()
+	if q := signOut(); q.Get("id_token_hint") != fromSignIn || q.Get("logout_hint") != "O.ada-hint" ||
+		q.Get("post_logout_redirect_uri") != "https://app.example/auth/signed-out" || q.Get("client_id") != flowClientID {
+		t.Errorf("after sign-in: %v; want the sign-in's ID token as id_token_hint", q)
+	}
+
+	refreshNow(t, m, session) // the answer has no ID token
+	if got := signOut().Get("id_token_hint"); got != fromSignIn {
+		t.Errorf("after a refresh without an ID token the hint is %q, want the sign-in's", got)
+	}
+
+	p.mu.Lock()
+	p.refreshIDToken = true
+	p.mu.Unlock()
+	refreshNow(t, m, session)
+	if _, fromRefresh := p.seen(); fromRefresh == fromSignIn || signOut().Get("id_token_hint") != fromRefresh {
+		t.Errorf("after a refresh with an ID token the hint is not the refresh's")
+	}
+}
