@@ -35,10 +35,11 @@ type Stats struct {
 	CodeExchanges    int // codes redeemed for tokens
 	Refreshes        int // refresh_token grants answered with tokens
 	RefusedRefreshes int // refresh_token grants refused
+	SignOuts         int // end-session requests that named the person with an id_token_hint
 }
 
 type counters struct {
-	signIns, codeExchanges, refreshes, refusedRefreshes atomic.Int64
+	signIns, codeExchanges, refreshes, refusedRefreshes, signOuts atomic.Int64
 }
 
 // Provider is the development OpenID Connect provider, an http.Handler.
@@ -198,6 +199,7 @@ func (p *Provider) Stats() Stats {
 		CodeExchanges:    int(p.stats.codeExchanges.Load()),
 		Refreshes:        int(p.stats.refreshes.Load()),
 		RefusedRefreshes: int(p.stats.refusedRefreshes.Load()),
+		SignOuts:         int(p.stats.signOuts.Load()),
 	}
 }
 

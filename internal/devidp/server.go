@@ -54,6 +54,21 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	return resp, nil
 }
 
+// EndSession is op's, except that post_logout_redirect_uri is followed only with an id_token_hint,
+// as ory/hydra, Duende IdentityServer and Connect2id require: op would follow it for any client
+// that is named. op checks the hint (its signature; an expired one is fine, as OpenID Connect
+// RP-Initiated Logout allows) and that the address is registered for the client it was issued to.
+func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
+	if r.Data.PostLogoutRedirectURI != "" && r.Data.IdTokenHint == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("post_logout_redirect_uri is followed only with an id_token_hint")
+	}
+	redirect, err := s.LegacyServer.EndSession(ctx, r)
+	if err == nil && r.Data.IdTokenHint != "" {
+		s.stats.signOuts.Add(1)
+	}
+	return redirect, err
+}
+
 // CodeExchange is op's, except that a missing code_verifier is refused even for a client with
 // a secret (op only checks a verifier that is sent), and the ID token's audience is the client.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
