@@ -66,6 +66,7 @@ type User struct {
 	Username   string // preferred_username (the UPN in Entra ID)
 	Email      string
 	AMR        []string // authentication methods; nil when the provider does not say
+	AMRSaid    bool     // the provider said, if only with an empty amr (which the session's gob encoding stores as nil)
 	SignedInAt time.Time
 	LoginHint  string // Entra ID's login_hint claim (an optional claim): the logout_hint of a sign-out
 }
@@ -84,7 +85,7 @@ func (u User) DisplayName() string {
 // authentication is not among the methods. Partner Center refuses such tokens. When the
 // provider does not say (no amr claim), Partner Center decides.
 func (u User) MFAMissing() bool {
-	return u.AMR != nil && !slices.Contains(u.AMR, "mfa")
+	return (u.AMR != nil || u.AMRSaid) && !slices.Contains(u.AMR, "mfa")
 }
 
 // storedTokens are the OAuth tokens kept in the server-side session.
@@ -356,6 +357,7 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
 		u.AMR = amrFromJWT(accessToken)
 	}
+	u.AMRSaid = u.AMR != nil
 	return u, nil
 }
 

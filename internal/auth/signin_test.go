@@ -316,3 +316,52 @@ func TestSignOutOfTheProviderSendsTheNewestIDToken(t *testing.T) {
 		t.Errorf("after a refresh with an ID token the hint is not the refresh's")
 	}
 }
+
+// MFA is judged by the ID token's amr whenever it has one, even an empty one, and even after a
+// refresh whose tokens say otherwise; the access token's amr counts only when the ID token has
+// none (Entra ID v2 ID tokens often leave it out). What is judged is what a later request reads
+// back from the session store.
+func TestMFAIsReadFromTheIDTokenFirst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name             string
+		idAMR, accessAMR []string
+		wantMissing      bool
+	}{
+		{"ID token without MFA, access token with", []string{"pwd"}, []string{"pwd", "mfa"}, true},
+		{"ID token with MFA, access token without", []string{"pwd", "mfa"}, []string{"pwd"}, false},
+		{"ID token's amr empty, access token with MFA", []string{}, []string{"pwd", "mfa"}, true},
+		{"no amr in the ID token, access token with MFA", nil, []string{"pwd", "mfa"}, false},
+		{"no amr in the ID token, access token without MFA", nil, []string{"pwd"}, true},
+		{"no amr anywhere: Partner Center decides", nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newCodeFlowProvider(t, clientauth.SecretBasic, nil)
+			p.idAMR, p.accessAMR = tc.idAMR, tc.accessAMR
+			m := flowManager(t, p, "")
+			session, err := signInThrough(t, m, p)
+			if err != nil {
+				t.Fatalf("sign-in: %v", err)
+			}
+			check := func(when string) {
+				t.Helper()
+				u, err := m.CurrentUser(requestWith(session))
+				if err != nil || u.MFAMissing() != tc.wantMissing {
+					t.Errorf("%s: MFA missing %v (amr %q, %v), want %v", when, u.MFAMissing(), u.AMR, err, tc.wantMissing)
+				}
+			}
+			check("after sign-in")
+
+			// A refresh brings an ID token without amr and an access token that says the opposite.
+			p.mu.Lock()
+			p.refreshIDToken, p.idAMR, p.accessAMR = true, nil, []string{"pwd", "mfa"}
+			if !tc.wantMissing {
+				p.accessAMR = []string{"pwd"}
+			}
+			p.mu.Unlock()
+			refreshNow(t, m, session)
+			check("after a refresh")
+		})
+	}
+}
