@@ -10,7 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// server is op's LegacyServer with four of its steps (client assertions: clientassertion.go) made to behave like Entra ID. Everything
+// server is op's LegacyServer with some of its steps (client assertions: clientassertion.go) made to behave like Entra ID. Everything
 // else (parsing, client authentication, PKCE verification, signing, errors) stays op's.
 type server struct {
 	*op.LegacyServer
