@@ -65,7 +65,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	closers = append(closers, changeHistory.close)
 
 	signIn, err := auth.New(auth.Config{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential,
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential, ClientAuthMethod: cfg.ClientAuthMethod,
 		SignOutOfProvider: cfg.SignOutOfMicrosoft, SignedOutURL: cfg.SignedOutURL(),
 		RedirectURL: cfg.RedirectURL(), Scopes: cfg.Scopes(), BasePath: cfg.BasePath,
 		Store: sessionStore.store, CookieKeys: cfg.SessionKeys, Secure: cfg.Secure(),

@@ -45,7 +45,8 @@ func TestWholePathWithEachClientCredential(t *testing.T) {
 }
 
 // With --sign-out-of-microsoft, signing out ends the app's session, then the provider's, which
-// sends the person back to the app's signed-out page.
+// sends the person back to the app's signed-out page: the dev provider, as ory/hydra does, only
+// with the ID token it issued to the app (id_token_hint).
 func TestSignOutOfMicrosoftToo(t *testing.T) {
 	t.Parallel()
 	app := startApp(t, "--sign-out-of-microsoft")
@@ -65,10 +66,27 @@ func TestSignOutOfMicrosoftToo(t *testing.T) {
 		t.Fatalf("sign-out went %v; want the provider, then the signed-out page", hops)
 	}
 	q := hops[0].Query()
-	if q.Get("post_logout_redirect_uri") != app.url+"auth/signed-out" || q.Get("logout_hint") != "O.dev."+devidp.Personas()[0].ObjectID {
+	if q.Get("post_logout_redirect_uri") != app.url+"auth/signed-out" || q.Get("logout_hint") != "O.dev."+devidp.Personas()[0].ObjectID ||
+		q.Get("id_token_hint") == "" {
 		t.Errorf("end-session request %s", hops[0])
+	}
+	if s := app.dev.idp.Stats(); s.SignOuts != 1 {
+		t.Errorf("the provider ended %d sessions, want the person's", s.SignOuts)
 	}
 	if resp, _ := b.get(app.url); !strings.HasPrefix(resp.Request.URL.String(), app.dev.idpURL) {
 		t.Errorf("after sign-out the app still knew the person: %s", resp.Request.URL)
+	}
+}
+
+// With --dev, a forced --client-auth-method registers the app with the dev provider for that
+// method alone, and the app uses it.
+func TestDevProviderTakesTheForcedSecretMethod(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, "--client-auth-method", "client_secret_post")
+	if doc := newBrowser(t).signIn(app, "admin"); doc.Find(`input[name="telephone"]`).Length() != 1 {
+		t.Fatalf("no form after sign-in:\n%s", html(doc))
+	}
+	if !strings.Contains(app.logs.String(), "client secret sent as client_secret_post") {
+		t.Error("the log does not say the secret is sent as client_secret_post")
 	}
 }

@@ -22,7 +22,8 @@ const devWorkloadTokenLifetime = 10 * time.Minute
 // devClient registers the app with the dev provider as --dev-client-auth says, and returns the
 // credential the app then uses: a certificate made now, or a federated token that a stand-in for
 // the Kubernetes token issuer writes to a file and rotates until stop is called; for a secret,
-// credential is nil and the stand-ins make the secret.
+// credential is nil and the stand-ins make the secret, which the provider takes only the way
+// --client-auth-method forces (client_secret_basic unless it forces post).
 func devClient(cfg *config.Config, log *slog.Logger) (client devidp.Client, credential clientauth.Credential, stop func(), err error) {
 	client = devidp.Client{ID: devClientID, RedirectURIs: []string{cfg.RedirectURL()}, PostLogoutRedirectURIs: []string{cfg.SignedOutURL()}}
 	stop = func() {}
@@ -48,6 +49,9 @@ func devClient(cfg *config.Config, log *slog.Logger) (client devidp.Client, cred
 		credential, err = clientauth.NewFederatedToken(devClientID, file)
 		return client, credential, stop, err
 	default: // a secret: the stand-ins make one (credential nil)
+		if cfg.ClientAuthMethod == clientauth.SecretBasic || cfg.ClientAuthMethod == clientauth.SecretPost {
+			client.SecretMethod = cfg.ClientAuthMethod
+		}
 		return client, nil, stop, nil
 	}
 }

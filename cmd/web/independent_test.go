@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,15 +26,22 @@ import (
 )
 
 // fakeProvider is a small OpenID Connect provider written from the specifications (discovery,
-// JWKS, authorization code with PKCE, client_secret_post only, ES256, a string audience), with
-// no code in common with the development provider. It signs in one user without asking.
+// JWKS, authorization code with PKCE, ES256, a string audience), with no code in common with the
+// development provider. It signs in one user without asking. Like ory/hydra, it takes the
+// client's secret one way only (accepts; client_secret_post unless a test says otherwise),
+// refusing the other with invalid_client, and its discovery lists advertised (nil leaves the
+// member out).
 type fakeProvider struct {
 	*httptest.Server
 	key        *ecdsa.PrivateKey
 	wrongNonce bool
+	advertised []string
+	accepts    string
+	secret     string
 
-	mu    sync.Mutex
-	codes map[string]fakeCode
+	mu      sync.Mutex
+	codes   map[string]fakeCode
+	methods []string // how the client authenticated, one per token request
 }
 
 type fakeCode struct{ nonce, challenge, redirect string }
@@ -45,17 +53,21 @@ const (
 
 func newFakeProvider(t *testing.T) *fakeProvider {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	p := &fakeProvider{key: key, codes: map[string]fakeCode{}}
+	p := &fakeProvider{key: key, codes: map[string]fakeCode{}, advertised: []string{"client_secret_post"}, accepts: "client_secret_post", secret: fakeSecret}
 	mux := http.NewServeMux()
 	p.Server = httptest.NewServer(mux)
 	t.Cleanup(p.Close)
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{
+		doc := map[string]any{
 			"issuer": p.URL, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
 			"jwks_uri": p.URL + "/jwks", "response_types_supported": []string{"code"},
 			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"},
-			"code_challenge_methods_supported": []string{"S256"}, "token_endpoint_auth_methods_supported": []string{"client_secret_post"},
-		})
+			"code_challenge_methods_supported": []string{"S256"},
+		}
+		if p.advertised != nil {
+			doc["token_endpoint_auth_methods_supported"] = p.advertised
+		}
+		writeJSON(w, doc)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
@@ -76,7 +88,11 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 		http.Redirect(w, r, back.String(), http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		if _, _, basic := r.BasicAuth(); basic || r.PostFormValue("client_id") != fakeClientID || r.PostFormValue("client_secret") != fakeSecret {
+		method, clientID, secret := clientAuthentication(r)
+		p.mu.Lock()
+		p.methods = append(p.methods, method)
+		p.mu.Unlock()
+		if method != p.accepts || clientID != fakeClientID || secret != p.secret {
 			w.WriteHeader(http.StatusUnauthorized)
 			writeJSON(w, map[string]string{"error": "invalid_client"})
 			return
@@ -103,6 +119,26 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 		writeJSON(w, map[string]any{"token_type": "Bearer", "expires_in": 3600, "id_token": p.sign(t, id), "access_token": p.sign(t, access)})
 	})
 	return p
+}
+
+// clientAuthentication says how a token request authenticated the client, and with what: Basic
+// credentials are each form-urlencoded (RFC 6749 §2.3.1), and a request may use one method only.
+func clientAuthentication(r *http.Request) (method, clientID, secret string) {
+	if id, secret, ok := r.BasicAuth(); ok {
+		if r.PostForm.Has("client_secret") {
+			return "two methods", "", ""
+		}
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+		return "client_secret_basic", id, secret
+	}
+	return "client_secret_post", r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+}
+
+func (p *fakeProvider) seenMethods() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.methods...)
 }
 
 func (p *fakeProvider) sign(t *testing.T, claims map[string]any) string {
@@ -145,16 +181,16 @@ func freeLoopbackAddr(t *testing.T) string {
 
 // startAgainstIndependent runs the app in production mode against the independent provider and
 // an emulator that trusts its key (and answers with a byte order mark, as some real responses do).
-func startAgainstIndependent(t *testing.T, idp *fakeProvider) (*testApp, *pcemu.Emulator) {
+func startAgainstIndependent(t *testing.T, idp *fakeProvider, extra ...string) (*testApp, *pcemu.Emulator) {
 	emu := pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&idp.key.PublicKey}}, Issuers: []string{idp.URL}, BOM: true})
 	emu.AssignRole(fakeTenant, fakeUser, pcemu.RoleAccountAdmin)
 	pc := httptest.NewServer(emu)
 	t.Cleanup(pc.Close)
 	addr := freeLoopbackAddr(t)
 	keys := base64.StdEncoding.EncodeToString(make32()) + " " + base64.StdEncoding.EncodeToString(make32())
-	app := runApp(t, "--listen", addr, "--public-url", "http://"+addr+"/", "--oidc-issuer", idp.URL,
-		"--client-id", fakeClientID, "--client-secret", fakeSecret, "--session-keys", keys,
-		"--partner-center-url", pc.URL, "--data-dir", t.TempDir(), "--log-format", "text")
+	app := runApp(t, append([]string{"--listen", addr, "--public-url", "http://" + addr + "/", "--oidc-issuer", idp.URL,
+		"--client-id", fakeClientID, "--client-secret", idp.secret, "--session-keys", keys,
+		"--partner-center-url", pc.URL, "--data-dir", t.TempDir(), "--log-format", "text"}, extra...)...)
 	return app, emu
 }
 
@@ -204,5 +240,43 @@ func TestWrongNonceIsRefused(t *testing.T) {
 	}
 	if s := emu.Stats(); s.Gets+s.Puts+s.Refused != 0 {
 		t.Error("Partner Center was called without a valid sign-in")
+	}
+}
+
+// The app sends its secret the way the provider takes it: as its discovery lists,
+// client_secret_basic first (and when it lists none), or as --client-auth-method forces, for a
+// provider that lists both yet registered the app for one (as ory/hydra does). The secret holds
+// what form-urlencoding and Basic credentials treat specially.
+func TestIndependentProviderTakesTheSecretOneWay(t *testing.T) {
+	t.Parallel()
+	const basic, post = "client_secret_basic", "client_secret_post"
+	for _, tc := range []struct {
+		name       string
+		advertised []string
+		accepts    string
+		args       []string
+	}{
+		{"discovery lists basic", []string{basic}, basic, nil},
+		{"discovery lists post", []string{post}, post, nil},
+		{"discovery lists none", nil, basic, nil},
+		{"both listed, registered for post, post forced", []string{basic, post}, post, []string{"--client-auth-method", post}},
+		{"post listed, basic forced", []string{post}, basic, []string{"--client-auth-method", basic}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			idp := newFakeProvider(t)
+			idp.advertised, idp.accepts, idp.secret = tc.advertised, tc.accepts, "independent+secret%2F:with space"
+			app, _ := startAgainstIndependent(t, idp, tc.args...)
+			resp, doc := newBrowser(t).get(app.url)
+			if resp.Request.URL.String() != app.url || doc.Find(`input[name="telephone"]`).Length() != 1 {
+				t.Fatalf("did not reach the form: %d at %s %q", resp.StatusCode, resp.Request.URL, text(doc.Find("main")))
+			}
+			if got := idp.seenMethods(); !slices.Equal(got, []string{tc.accepts}) {
+				t.Errorf("the token requests used %v, want %s", got, tc.accepts)
+			}
+			if !strings.Contains(app.logs.String(), "client secret sent as "+tc.accepts) {
+				t.Errorf("the log does not say the secret is sent as %s", tc.accepts)
+			}
+		})
 	}
 }

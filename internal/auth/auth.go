@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/sessions"
 	"golang.org/x/oauth2"
 
+	"pcsupport/internal/clientauth"
 	"pcsupport/internal/keyedlock"
 )
 
@@ -65,6 +66,7 @@ type User struct {
 	Username   string // preferred_username (the UPN in Entra ID)
 	Email      string
 	AMR        []string // authentication methods; nil when the provider does not say
+	AMRSaid    bool     // the provider said, if only with an empty amr (which the session's gob encoding stores as nil)
 	SignedInAt time.Time
 	LoginHint  string // Entra ID's login_hint claim (an optional claim): the logout_hint of a sign-out
 }
@@ -83,7 +85,7 @@ func (u User) DisplayName() string {
 // authentication is not among the methods. Partner Center refuses such tokens. When the
 // provider does not say (no amr claim), Partner Center decides.
 func (u User) MFAMissing() bool {
-	return u.AMR != nil && !slices.Contains(u.AMR, "mfa")
+	return (u.AMR != nil || u.AMRSaid) && !slices.Contains(u.AMR, "mfa")
 }
 
 // storedTokens are the OAuth tokens kept in the server-side session.
@@ -93,6 +95,9 @@ type storedTokens struct {
 	Type     string
 	Expiry   time.Time
 	Obtained time.Time
+	// IDToken is the raw ID token the provider issued last (at sign-in, or with a refresh): the
+	// id_token_hint of a sign-out. "" in a session made before the app kept it.
+	IDToken string
 }
 
 type sessionData struct {
@@ -109,6 +114,10 @@ type Config struct {
 	// ClientCredential authenticates the app at the token endpoint (a secret, a certificate or a
 	// federated token). Required.
 	ClientCredential ClientCredential
+	// ClientAuthMethod is how a secret travels: clientauth.SecretBasic or SecretPost, or, when ""
+	// or clientauth.AutoMethod, as the provider's discovery lists (clientauth.SecretMethod). A
+	// certificate or a federated token always goes in the form as a client assertion.
+	ClientAuthMethod string
 	RedirectURL      string
 	// SignOutOfProvider sends people to the provider's end_session_endpoint after SignOut, which
 	// then sends them back to SignedOutURL (see ProviderSignOutURL).
@@ -162,7 +171,12 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientCredential)
+	switch cfg.ClientAuthMethod {
+	case "", clientauth.AutoMethod, clientauth.SecretBasic, clientauth.SecretPost:
+	default:
+		return nil, fmt.Errorf("auth: ClientAuthMethod %q is not %s, %s or %s", cfg.ClientAuthMethod, clientauth.AutoMethod, clientauth.SecretBasic, clientauth.SecretPost)
+	}
+	cfg.HTTPClient = withClientCredential(cfg.HTTPClient, cfg.ClientID, cfg.ClientCredential)
 	if cfg.RefreshMargin == 0 {
 		cfg.RefreshMargin = 2 * time.Minute
 	}
@@ -205,14 +219,25 @@ func (m *Manager) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 		return nil, nil, fmt.Errorf("discover sign-in provider %s: %w: %w", m.cfg.Issuer, ErrSignInProviderUnavailable, err)
 	}
 	endpoint := p.Endpoint()
-	// oauth2 sends client_id in the form and no secret: the credential is added to the form of
-	// every token request (clientcredential.go).
+	// oauth2 sends client_id in the form and no secret: the credential is added to every token
+	// request (clientcredential.go).
 	endpoint.AuthStyle = oauth2.AuthStyleInParams
-	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL)
 	var meta struct {
-		EndSession string `json:"end_session_endpoint"`
+		EndSession  string   `json:"end_session_endpoint"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
-	_ = p.Claims(&meta) // the document parsed already; a missing member stays ""
+	_ = p.Claims(&meta) // the document parsed already; a missing member stays empty
+	secretBasic := false
+	if _, secret := m.cfg.ClientCredential.(basicAuthCredential); secret {
+		method := clientauth.SecretMethod(m.cfg.ClientAuthMethod, meta.AuthMethods)
+		secretBasic = method == clientauth.SecretBasic
+		log := m.log.Info
+		if len(meta.AuthMethods) > 0 && !slices.Contains(meta.AuthMethods, method) {
+			log = m.log.Warn // forced: the provider may refuse every token request
+		}
+		log("client secret sent as "+method, "token_endpoint_auth_methods_supported", meta.AuthMethods, "setting", cmp.Or(m.cfg.ClientAuthMethod, clientauth.AutoMethod))
+	}
+	setTokenEndpoint(m.cfg.HTTPClient, endpoint.TokenURL, secretBasic)
 	if m.cfg.SignOutOfProvider && meta.EndSession == "" {
 		// A warning, not a failure: sign-in and saving work, and sign-out still ends the app's
 		// session. Discovery is lazy, so this shows at the first sign-in or readiness probe.
@@ -334,6 +359,7 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
 		u.AMR = amrFromJWT(accessToken)
 	}
+	u.AMRSaid = u.AMR != nil
 	return u, nil
 }
 
@@ -358,7 +384,17 @@ func amrFromJWT(token string) []string {
 }
 
 func fromOAuth(t *oauth2.Token, now time.Time) storedTokens {
-	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry, Obtained: now}
+	idToken, _ := t.Extra("id_token").(string)
+	return storedTokens{Access: t.AccessToken, Refresh: t.RefreshToken, Type: t.TokenType, Expiry: t.Expiry, Obtained: now, IDToken: idToken}
+}
+
+// renewedBy is t after a refresh answered with tok: a refresh token or an ID token that the
+// answer does not repeat stays as it was (providers need not rotate the one or reissue the other).
+func (t storedTokens) renewedBy(tok *oauth2.Token, now time.Time) storedTokens {
+	renewed := fromOAuth(tok, now)
+	renewed.Refresh = cmp.Or(renewed.Refresh, t.Refresh)
+	renewed.IDToken = cmp.Or(renewed.IDToken, t.IDToken)
+	return renewed
 }
 
 // fresh reports whether the access token can still be used without a refresh: it is renewed

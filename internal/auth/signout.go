@@ -28,10 +28,19 @@ func (m *Manager) ProviderSignOutURL(r *http.Request) string {
 	q := u.Query()
 	q.Set("client_id", m.cfg.ClientID)
 	q.Set("post_logout_redirect_uri", m.cfg.SignedOutURL)
-	// Entra ID wants its login_hint claim here (not the UPN); without it the person picks the
-	// account on the provider's page. A session already gone signs out without a hint.
-	if _, d, err := m.load(r); err == nil && d.User.LoginHint != "" {
-		q.Set("logout_hint", d.User.LoginHint)
+	// A session already gone signs out without hints.
+	if _, d, err := m.load(r); err == nil {
+		// Entra ID wants its login_hint claim here (not the UPN); without it the person picks
+		// the account on the provider's page.
+		if d.User.LoginHint != "" {
+			q.Set("logout_hint", d.User.LoginHint)
+		}
+		// ory/hydra, Duende IdentityServer and Connect2id send the person back to
+		// post_logout_redirect_uri only with the ID token they issued. A session made before the
+		// app kept it signs out without: such a provider then keeps the person signed in there.
+		if d.Tokens.IDToken != "" {
+			q.Set("id_token_hint", d.Tokens.IDToken)
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

@@ -56,6 +56,10 @@ func TestProviderSignOutURL(t *testing.T) {
 		q.Get("logout_hint") != "O.opaque-hint" || q.Get("client_id") != "client" {
 		t.Errorf("sign-out URL %s", got)
 	}
+	// The session was made before the app kept ID tokens: signed out all the same, without one.
+	if q.Has("id_token_hint") {
+		t.Errorf("id_token_hint %q for a session that holds no ID token", q.Get("id_token_hint"))
+	}
 	// Signed out of the app already: still signed out of the provider, without a hint.
 	if u := m.ProviderSignOutURL(httptest.NewRequest("POST", "/auth/signout", nil)); !strings.Contains(u, "post_logout_redirect_uri") || strings.Contains(u, "logout_hint") {
 		t.Errorf("without a session: %s", u)

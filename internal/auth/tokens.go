@@ -93,10 +93,7 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request, rejected string)
 		}
 		return nil, fmt.Errorf("refresh access token: %w", err)
 	}
-	d.Tokens = fromOAuth(tok, m.cfg.Now())
-	if d.Tokens.Refresh == "" {
-		d.Tokens.Refresh = expired.RefreshToken
-	}
+	d.Tokens = d.Tokens.renewedBy(tok, m.cfg.Now())
 	s.Values["data"] = d
 	if err := s.Save(r, w); err != nil {
 		return nil, fmt.Errorf("store refreshed token: %w", err)

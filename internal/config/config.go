@@ -66,6 +66,7 @@ type Config struct {
 	// secret, a certificate or a federated token, decided here. Nil with --dev until the dev
 	// stand-ins make one (as DevClientAuth says).
 	ClientCredential   clientauth.Credential
+	ClientAuthMethod   string // how a secret travels: "auto" (as discovery lists, client_secret_basic first), client_secret_basic or client_secret_post
 	SignOutOfMicrosoft bool   // after the app's sign-out, sign out of the provider too (its end_session_endpoint)
 	DevClientAuth      string // with --dev: "secret", "certificate" or "federated"
 
@@ -118,6 +119,7 @@ type declared struct {
 	dev, listen, publicURL, stripsPrefix, trustedProxies, identityHeader            *settings.Setting
 	cloud, authority, pcURL, scope, issuer, tenant, clientID, secret                *settings.Setting
 	certificate, certificatePassword, assertion, signOutOfMicrosoft, devClientAuth  *settings.Setting
+	clientAuthMethod                                                                *settings.Setting
 	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter *settings.Setting
 	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention            *settings.Setting
 }
@@ -146,6 +148,7 @@ func declare() *declared {
 		certificatePassword: s.String("client-certificate-password-file", "PCS_CLIENT_CERTIFICATE_PASSWORD_FILE", "", "file holding the password of an encrypted private key (ENCRYPTED PRIVATE KEY) in --client-certificate-file"),
 		assertion:           s.String("client-assertion-file", "PCS_CLIENT_ASSERTION_FILE", "", "file holding a token from another identity provider trusted by the app registration (federated credential), re-read as it rotates; AKS workload identity's AZURE_FEDERATED_TOKEN_FILE when no credential is set"),
 		secret:              s.String("client-secret", "PCS_CLIENT_SECRET", "", "client secret, the last resort (or --client-secret-file)").WithFile("file holding the client secret"),
+		clientAuthMethod:    s.String("client-auth-method", "PCS_CLIENT_AUTH_METHOD", clientauth.AutoMethod, "how the client secret is sent to the token endpoint: auto (as the provider's discovery lists, client_secret_basic first), client_secret_basic or client_secret_post. A certificate or federated token always sends a signed client assertion"),
 		signOutOfMicrosoft:  s.Bool("sign-out-of-microsoft", "PCS_SIGN_OUT_OF_MICROSOFT", "after signing out of the app, sign out of Microsoft too (the provider's end_session_endpoint), then come back to the signed-out page"),
 		keys:                s.String("session-keys", "PCS_SESSION_KEYS", "", "base64 session keys, space separated: a 32- or 64-byte signing key then a 32-byte encryption key; add older pairs after them to rotate (required, or --session-keys-file)").WithFile("file holding the session keys"),
 		dataDir:             s.String("data-dir", "PCS_DATA_DIR", "data", "directory for server-side session files"),
@@ -178,10 +181,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	c.addresses(d, bad)
 	c.proxySettings(d, bad)
 	c.signInProvider(d, getenv, bad)
+	assertionFrom := ""
 	if !c.Dev {
-		c.clientCredential(d, getenv, bad)
+		assertionFrom = c.clientCredential(d, getenv, bad)
 		c.sessionKeys(d, bad)
 	}
+	c.clientAuthMethod(d, assertionFrom, bad)
 	c.storage(d, bad)
 	c.runtime(d, bad)
 	if err := d.set.Err(); err != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"pcsupport/internal/clientauth"
@@ -10,10 +11,14 @@ import (
 // DevClientAuths are the ways the app may authenticate to the development provider (--dev-client-auth).
 var DevClientAuths = []string{"secret", "certificate", "federated"}
 
+// ClientAuthMethods are the values of --client-auth-method: how a client secret travels.
+var ClientAuthMethods = []string{clientauth.AutoMethod, clientauth.SecretBasic, clientauth.SecretPost}
+
 // clientCredential decides, once, how the app proves its identity at the token endpoint: exactly
 // one of a certificate, a federated token or a secret. On AKS with workload identity the
-// injected AZURE_FEDERATED_TOKEN_FILE is the federated token when no credential is set.
-func (c *Config) clientCredential(d *declared, getenv func(string) string, bad func(string, ...any)) {
+// injected AZURE_FEDERATED_TOKEN_FILE is the federated token when no credential is set. It
+// returns the setting that names a certificate or a federated token, "" for a secret.
+func (c *Config) clientCredential(d *declared, getenv func(string) string, bad func(string, ...any)) (assertionFrom string) {
 	certFile, passwordFile, assertionFile := d.certificate.Value(), d.certificatePassword.Value(), d.assertion.Value()
 	secret := d.secret.Value()
 	assertionName := d.assertion.Name()
@@ -44,12 +49,33 @@ func (c *Config) clientCredential(d *declared, getenv func(string) string, bad f
 		if c.ClientCredential, err = clientauth.LoadCertificate(c.ClientID, certFile, passwordFile); err != nil {
 			bad("%s %s: %v", d.certificate.Name(), certFile, err)
 		}
+		return d.certificate.Name()
 	case assertionFile != "":
 		if c.ClientCredential, err = clientauth.NewFederatedToken(c.ClientID, assertionFile); err != nil {
 			bad("%s: %v", assertionName, err)
 		}
+		return assertionName
 	case secret != "":
 		c.ClientCredential = clientauth.Secret(secret)
+	}
+	return ""
+}
+
+// clientAuthMethod: how a secret travels to the token endpoint. Forcing a way means a secret: a
+// certificate or a federated token (assertionFrom names its setting; with --dev,
+// --dev-client-auth says) always sends a signed client assertion (private_key_jwt).
+func (c *Config) clientAuthMethod(d *declared, assertionFrom string, bad func(string, ...any)) {
+	c.ClientAuthMethod = strings.ToLower(d.clientAuthMethod.Value())
+	if !slices.Contains(ClientAuthMethods, c.ClientAuthMethod) {
+		bad("%s %q is not one of %s", d.clientAuthMethod.Name(), d.clientAuthMethod.Value(), strings.Join(ClientAuthMethods, ", "))
+		return
+	}
+	if c.Dev && c.DevClientAuth != "secret" {
+		assertionFrom = d.devClientAuth.Name() + "=" + c.DevClientAuth
+	}
+	if c.ClientAuthMethod != clientauth.AutoMethod && assertionFrom != "" {
+		bad("%s=%s is for a client secret, but %s authenticates with a signed client assertion (private_key_jwt) in every token request: leave %s unset (or auto)",
+			d.clientAuthMethod.Name(), c.ClientAuthMethod, assertionFrom, d.clientAuthMethod.Name())
 	}
 }
 

@@ -146,3 +146,40 @@ func TestSignOutOfMicrosoftAndDevClientAuth(t *testing.T) {
 		t.Errorf("bad dev client auth: %v", err)
 	}
 }
+
+// How a client secret travels is the provider's discovery's to say unless the setting forces
+// it; forcing it means a secret, so it is refused beside a certificate or a federated token,
+// with the other problems.
+func TestClientAuthMethod(t *testing.T) {
+	for value, want := range map[string]string{"": "auto", "auto": "auto", "client_secret_post": "client_secret_post", "Client_Secret_Basic": "client_secret_basic"} {
+		e := production()
+		e["PCS_CLIENT_AUTH_METHOD"] = value
+		c, err := Load(nil, env(e), io.Discard)
+		if err != nil || c.ClientAuthMethod != want {
+			t.Errorf("PCS_CLIENT_AUTH_METHOD %q: %v %v, want %s", value, c, err, want)
+		}
+	}
+	c, err := Load([]string{"--dev", "--client-auth-method", "client_secret_post"}, env(nil), io.Discard)
+	if err != nil || c.ClientAuthMethod != "client_secret_post" {
+		t.Errorf("--dev with a forced method: %v %v", c, err)
+	}
+
+	now := time.Now()
+	cert := certificateFile(t, now.Add(-time.Hour), now.Add(time.Hour), false)
+	base := withoutSecret()
+	delete(base, "PCS_SESSION_KEYS") // another problem, listed with this one
+	assertRefusedBeside(t, base, "PCS_SESSION_KEYS is missing", map[string]refusal{
+		"unknown method": {map[string]string{"PCS_CLIENT_SECRET": "s", "PCS_CLIENT_AUTH_METHOD": "private_key_jwt"},
+			`PCS_CLIENT_AUTH_METHOD "private_key_jwt" is not one of auto, client_secret_basic, client_secret_post`},
+		"forced beside a certificate": {map[string]string{"PCS_CLIENT_CERTIFICATE_FILE": cert, "PCS_CLIENT_AUTH_METHOD": "client_secret_basic"},
+			"PCS_CLIENT_AUTH_METHOD=client_secret_basic is for a client secret, but PCS_CLIENT_CERTIFICATE_FILE authenticates with a signed client assertion"},
+		"forced beside a federated token": {map[string]string{"PCS_CLIENT_ASSERTION_FILE": tokenFile(t), "PCS_CLIENT_AUTH_METHOD": "client_secret_post"},
+			"PCS_CLIENT_AUTH_METHOD=client_secret_post is for a client secret, but PCS_CLIENT_ASSERTION_FILE authenticates with a signed client assertion"},
+		"forced beside AKS workload identity": {map[string]string{"AZURE_FEDERATED_TOKEN_FILE": tokenFile(t), "PCS_CLIENT_AUTH_METHOD": "client_secret_post"},
+			"but AZURE_FEDERATED_TOKEN_FILE authenticates with a signed client assertion"},
+	})
+	_, err = Load([]string{"--dev", "--dev-client-auth", "certificate", "--client-auth-method", "client_secret_post"}, env(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PCS_CLIENT_AUTH_METHOD=client_secret_post is for a client secret, but PCS_DEV_CLIENT_AUTH=certificate authenticates with a signed client assertion") {
+		t.Errorf("--dev with a certificate and a forced secret method: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"crypto/x509"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 type Client struct {
 	ID     string
 	Secret string
+	// SecretMethod is how the client must send its Secret: "client_secret_basic" (the default, as
+	// OAuth has it) or "client_secret_post". The other way is refused with invalid_client, the
+	// right secret notwithstanding, as ory/hydra refuses it.
+	SecretMethod string
 	// Certificate is registered for the client: it authenticates with a client assertion signed
 	// by the certificate's key, addressed to the token endpoint (private_key_jwt, as Entra ID).
 	Certificate *x509.Certificate
@@ -49,8 +54,8 @@ func (c *client) PostLogoutRedirectURIs() []string {
 
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 
-// AuthMethod is basic for a secret, yet op checks the secret wherever it is sent, so
-// client_secret_post works too (golang.org/x/oauth2 may use either). A client with a
+// AuthMethod is the one way the client authenticates. op checks a secret wherever it is sent,
+// so checkSecretMethod refuses the way the client was not registered for. A client with a
 // certificate or a federated credential must send an assertion (see VerifyClient).
 func (c *client) AuthMethod() oidc.AuthMethod {
 	switch {
@@ -58,8 +63,30 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 		return oidc.AuthMethodPrivateKeyJWT
 	case c.cfg.Secret == "":
 		return oidc.AuthMethodNone
+	case c.cfg.SecretMethod == string(oidc.AuthMethodPost):
+		return oidc.AuthMethodPost
 	}
 	return oidc.AuthMethodBasic
+}
+
+// checkSecretMethod refuses a token request whose secret came the way its client was not
+// registered for: in the form (client_secret_post) or in the Authorization header
+// (client_secret_basic).
+func (s *storage) checkSecretMethod(r *op.Request[op.ClientCredentials]) error {
+	c, ok := s.clients[r.Data.ClientID]
+	if !ok || c.cfg.Secret == "" {
+		return nil // an unknown or public client: op decides
+	}
+	used := oidc.AuthMethodNone
+	if _, _, basic := (&http.Request{Header: r.Header}).BasicAuth(); basic {
+		used = oidc.AuthMethodBasic
+	} else if r.Form.Get("client_secret") != "" {
+		used = oidc.AuthMethodPost
+	}
+	if want := c.AuthMethod(); used != want {
+		return oidc.ErrInvalidClient().WithDescription("the client is registered for %s, but the request used %s", want, used)
+	}
+	return nil
 }
 
 func (c *client) ResponseTypes() []oidc.ResponseType {

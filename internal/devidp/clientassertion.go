@@ -29,9 +29,13 @@ const assertionLeeway = 30 * time.Second
 var assertionAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.ES384, jose.ES512}
 
 // VerifyClient checks a client assertion as Entra ID does (op's private_key_jwt wants the issuer
-// as audience; Entra ID, and so this app, address it to the token endpoint). Secrets are op's.
+// as audience; Entra ID, and so this app, address it to the token endpoint). A secret is op's to
+// check, once it came the way its client was registered for.
 func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
 	if r.Data.ClientAssertionType != oidc.ClientAssertionTypeJWTAssertion {
+		if err := s.storage.checkSecretMethod(r); err != nil {
+			return nil, err
+		}
 		return s.LegacyServer.VerifyClient(ctx, r)
 	}
 	c, err := s.storage.verifyClientAssertion(r.Data.ClientID, r.Data.ClientAssertion, s.tokenEndpoint, time.Now())

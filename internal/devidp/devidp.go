@@ -13,6 +13,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
@@ -34,10 +35,11 @@ type Stats struct {
 	CodeExchanges    int // codes redeemed for tokens
 	Refreshes        int // refresh_token grants answered with tokens
 	RefusedRefreshes int // refresh_token grants refused
+	SignOuts         int // end-session requests that named the person with an id_token_hint
 }
 
 type counters struct {
-	signIns, codeExchanges, refreshes, refusedRefreshes atomic.Int64
+	signIns, codeExchanges, refreshes, refusedRefreshes, signOuts atomic.Int64
 }
 
 // Provider is the development OpenID Connect provider, an http.Handler.
@@ -137,6 +139,8 @@ func withDefaults(opts Options) (Options, string, error) {
 			problems = append(problems, fmt.Errorf("client %q has no redirect URI", c.ID))
 		case (c.Secret != "") && (c.Certificate != nil || c.Federated != nil) || c.Certificate != nil && c.Federated != nil:
 			problems = append(problems, fmt.Errorf("client %q has more than one of secret, certificate and federated credential", c.ID))
+		case c.SecretMethod != "" && (c.Secret == "" || c.SecretMethod != string(oidc.AuthMethodBasic) && c.SecretMethod != string(oidc.AuthMethodPost)):
+			problems = append(problems, fmt.Errorf("client %q: SecretMethod %q needs a secret and is client_secret_basic or client_secret_post", c.ID, c.SecretMethod))
 		}
 		seen[c.ID] = true
 	}
@@ -195,6 +199,7 @@ func (p *Provider) Stats() Stats {
 		CodeExchanges:    int(p.stats.codeExchanges.Load()),
 		Refreshes:        int(p.stats.refreshes.Load()),
 		RefusedRefreshes: int(p.stats.refusedRefreshes.Load()),
+		SignOuts:         int(p.stats.signOuts.Load()),
 	}
 }
 

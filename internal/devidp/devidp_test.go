@@ -1,6 +1,7 @@
 package devidp
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
+
+	"pcsupport/internal/clientauth"
 )
 
 const (
@@ -62,13 +65,17 @@ func newTestEnv(t *testing.T, issuerPath string, configure func(*Options)) *test
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
+	endpoint := discovered.Endpoint()
+	// As the client is registered by default: oauth2's guess would try basic, then post, and
+	// report the second refusal.
+	endpoint.AuthStyle = oauth2.AuthStyleInHeader
 	return &testEnv{
 		provider: p,
 		oidc:     discovered,
 		oauth: oauth2.Config{
 			ClientID:     clientID,
 			ClientSecret: clientSecret,
-			Endpoint:     discovered.Endpoint(),
+			Endpoint:     endpoint,
 			RedirectURL:  redirectURI,
 			Scopes:       appScopes,
 		},
@@ -252,7 +259,6 @@ func TestDiscovery(t *testing.T) {
 	}{
 		{"code_challenge_methods_supported", d.CodeChallenge, "S256"},
 		{"token_endpoint_auth_methods_supported", d.TokenAuth, "client_secret_basic"},
-		{"token_endpoint_auth_methods_supported", d.TokenAuth, "client_secret_post"},
 		{"grant_types_supported", d.GrantTypes, "authorization_code"},
 		{"grant_types_supported", d.GrantTypes, "refresh_token"},
 		{"id_token_signing_alg_values_supported", d.SigningAlgs, "RS256"},
@@ -359,17 +365,90 @@ func TestIssuerWithPath(t *testing.T) {
 	}
 }
 
-func TestClientSecretBasicAndPost(t *testing.T) {
-	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
-		e := newTestEnv(t, "", nil)
-		e.oauth.Endpoint.AuthStyle = style
-		e.tokens(t, "admin")
+// The client is registered for one way of sending its secret, as ory/hydra registers one: the
+// other way is refused with invalid_client, the right secret notwithstanding, for the code and
+// for a refresh. Discovery lists exactly the method accepted.
+func TestClientSecretOnlyAsRegistered(t *testing.T) {
+	const secret = "dev+secret%2F:with space" // decoded from Basic as RFC 6749 §2.3.1 says
+	styles := map[string]oauth2.AuthStyle{"client_secret_basic": oauth2.AuthStyleInHeader, "client_secret_post": oauth2.AuthStyleInParams}
+	for _, tc := range []struct{ registered, accepted string }{
+		{"", "client_secret_basic"},
+		{"client_secret_basic", "client_secret_basic"},
+		{"client_secret_post", "client_secret_post"},
+	} {
+		t.Run(tc.accepted+" registered as "+cmp.Or(tc.registered, "the default"), func(t *testing.T) {
+			e := newTestEnv(t, "", func(o *Options) { o.Clients[0].Secret, o.Clients[0].SecretMethod = secret, tc.registered })
+			if got := discoveredAuthMethods(t, e); !slices.Equal(got, []string{tc.accepted}) {
+				t.Errorf("token_endpoint_auth_methods_supported %v, want [%s]", got, tc.accepted)
+			}
+			e.oauth.ClientSecret = secret
+			for method, style := range styles {
+				e.oauth.Endpoint.AuthStyle = style
+				tok, err := e.redeemCode(t)
+				if method != tc.accepted {
+					wantOAuthError(t, err, "invalid_client")
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", method, err)
+				}
+				for other, otherStyle := range styles {
+					if other != method {
+						e.oauth.Endpoint.AuthStyle = otherStyle
+						_, err := e.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+						wantOAuthError(t, err, "invalid_client")
+						e.oauth.Endpoint.AuthStyle = style
+					}
+				}
+				e.refresh(t, tok.RefreshToken)
+				e.oauth.ClientSecret = "wrong"
+				_, err = e.redeemCode(t)
+				wantOAuthError(t, err, "invalid_client")
+				e.oauth.ClientSecret = secret
+			}
+		})
+	}
+}
 
-		e.oauth.ClientSecret = "wrong"
-		verifier := oauth2.GenerateVerifier()
-		got := e.signIn(t, "admin", oauth2.S256ChallengeOption(verifier))
-		_, err := e.oauth.Exchange(t.Context(), got.Get("code"), oauth2.VerifierOption(verifier))
-		wantOAuthError(t, err, "invalid_client")
+// redeemCode signs in as admin and redeems the code with e.oauth as it stands.
+func (e *testEnv) redeemCode(t *testing.T) (*oauth2.Token, error) {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	got := e.signIn(t, "admin", oauth2.S256ChallengeOption(verifier))
+	return e.oauth.Exchange(t.Context(), got.Get("code"), oauth2.VerifierOption(verifier))
+}
+
+func discoveredAuthMethods(t *testing.T, e *testEnv) []string {
+	t.Helper()
+	var d struct {
+		TokenAuth []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if err := e.oidc.Claims(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d.TokenAuth
+}
+
+// Discovery lists the methods of the registered clients and no other, so that a client reading
+// it picks one that works.
+func TestDiscoveryListsTheRegisteredMethods(t *testing.T) {
+	cert, _, err := clientauth.SelfSigned("pcsupport dev", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		clients []Client
+		want    []string
+	}{
+		"a certificate":            {[]Client{{ID: clientID, Certificate: cert, RedirectURIs: []string{redirectURI}}}, []string{"private_key_jwt"}},
+		"a public client":          {[]Client{{ID: clientID, RedirectURIs: []string{redirectURI}}}, []string{"none"}},
+		"post and a certificate":   {[]Client{{ID: clientID, Secret: "s", SecretMethod: "client_secret_post", RedirectURIs: []string{redirectURI}}, {ID: "b", Certificate: cert, RedirectURIs: []string{redirectURI}}}, []string{"client_secret_post", "private_key_jwt"}},
+		"basic and post, one each": {[]Client{{ID: clientID, Secret: "s", SecretMethod: "client_secret_post", RedirectURIs: []string{redirectURI}}, {ID: "b", Secret: "t", RedirectURIs: []string{redirectURI}}}, []string{"client_secret_basic", "client_secret_post"}},
+	} {
+		e := newTestEnv(t, "", func(o *Options) { o.Clients = tc.clients })
+		if got := discoveredAuthMethods(t, e); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: token_endpoint_auth_methods_supported %v, want %v", name, got, tc.want)
+		}
 	}
 }
 
@@ -634,34 +713,74 @@ func TestSignInPageRefusesUnknownRequest(t *testing.T) {
 	}
 }
 
-func TestEndSession(t *testing.T) {
-	e := newTestEnv(t, "", nil)
+// Sign-out follows post_logout_redirect_uri only with an ID token issued to the client
+// (id_token_hint), even an expired one, as ory/hydra, Duende IdentityServer and Connect2id do;
+// otherwise it answers an error, and sends no one anywhere.
+func TestEndSessionRedirectsOnlyWithTheClientsIDToken(t *testing.T) {
+	const otherID, otherSecret = "other-app", "other-secret"
+	e := newTestEnv(t, "", func(o *Options) {
+		o.IDTokenLifetime = time.Second
+		o.Clients = append(o.Clients, Client{ID: otherID, Secret: otherSecret, RedirectURIs: []string{redirectURI}})
+	})
 	tok, _ := e.tokens(t, "admin")
+	hint, _ := tok.Extra("id_token").(string)
+	app := e.oauth
+	e.oauth.ClientID, e.oauth.ClientSecret = otherID, otherSecret
+	otherTok, _ := e.tokens(t, "admin")
+	otherHint, _ := otherTok.Extra("id_token").(string)
+	e.oauth = app
 	var d struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	if err := e.oidc.Claims(&d); err != nil {
 		t.Fatal(err)
 	}
-	rawID, _ := tok.Extra("id_token").(string)
-	q := url.Values{"id_token_hint": {rawID}, "post_logout_redirect_uri": {"http://127.0.0.1:9/"}, "state": {"bye"}}
-	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirects.Get(d.EndSession + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
+	const back = "http://127.0.0.1:9/" // registered: the origin of the redirect URI
+	endSession := func(q url.Values) (int, string) {
+		t.Helper()
+		noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirects.Get(d.EndSession + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
 	}
-	resp.Body.Close()
-	if loc := resp.Header.Get("Location"); loc != "http://127.0.0.1:9/?state=bye" {
-		t.Errorf("end_session redirected to %q", loc)
+
+	for _, tc := range []struct {
+		name string
+		q    url.Values
+		want string // where the browser is sent; "" for an error and no redirect
+	}{
+		{"the client's ID token", url.Values{"id_token_hint": {hint}, "client_id": {clientID}, "post_logout_redirect_uri": {back}, "state": {"bye"}}, back + "?state=bye"},
+		{"no id_token_hint", url.Values{"client_id": {clientID}, "post_logout_redirect_uri": {back}}, ""},
+		{"another client's ID token", url.Values{"id_token_hint": {otherHint}, "client_id": {clientID}, "post_logout_redirect_uri": {back}}, ""},
+		{"a forged ID token", url.Values{"id_token_hint": {hint[:strings.LastIndex(hint, ".")+1] + "AAAA"}, "post_logout_redirect_uri": {back}}, ""},
+		{"an unregistered address", url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://127.0.0.1:9/elsewhere"}}, ""},
+		{"nowhere asked for", url.Values{}, e.provider.Issuer() + signedOutPath},
+	} {
+		status, location := endSession(tc.q)
+		if location != tc.want || tc.want == "" && status != http.StatusBadRequest {
+			t.Errorf("%s: %d to %q, want %q", tc.name, status, location, cmp.Or(tc.want, "400 and no redirect"))
+		}
+	}
+	time.Sleep(2 * time.Second) // past the ID token's exp
+	if _, location := endSession(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {back}}); location != back {
+		t.Errorf("an expired ID token of the client: sent to %q, want %q", location, back)
+	}
+	if got := e.provider.Stats().SignOuts; got != 2 {
+		t.Errorf("Stats.SignOuts %d, want the 2 sign-outs that named the person", got)
 	}
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	for name, opts := range map[string]Options{
-		"no issuer":    {Clients: []Client{{ID: "a", RedirectURIs: []string{redirectURI}}}},
-		"no clients":   {Issuer: "http://127.0.0.1:1"},
-		"no redirect":  {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a"}}},
-		"same persona": {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a", RedirectURIs: []string{redirectURI}}}, Personas: append(Personas(), Personas()[0])},
+		"no issuer":                {Clients: []Client{{ID: "a", RedirectURIs: []string{redirectURI}}}},
+		"no clients":               {Issuer: "http://127.0.0.1:1"},
+		"no redirect":              {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a"}}},
+		"same persona":             {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a", RedirectURIs: []string{redirectURI}}}, Personas: append(Personas(), Personas()[0])},
+		"secret method, no secret": {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a", SecretMethod: "client_secret_post", RedirectURIs: []string{redirectURI}}}},
+		"unknown secret method":    {Issuer: "http://127.0.0.1:1", Clients: []Client{{ID: "a", Secret: "s", SecretMethod: "client_secret_jwt", RedirectURIs: []string{redirectURI}}}},
 	} {
 		if _, err := New(opts); err == nil {
 			t.Errorf("%s: New succeeded, want an error", name)

@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// server is op's LegacyServer with four of its steps (client assertions: clientassertion.go) made to behave like Entra ID. Everything
+// server is op's LegacyServer with some of its steps (client assertions: clientassertion.go) made to behave like Entra ID. Everything
 // else (parsing, client authentication, PKCE verification, signing, errors) stays op's.
 type server struct {
 	*op.LegacyServer
@@ -35,6 +36,37 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		return nil, oidc.ErrLoginRequired()
 	}
 	return s.LegacyServer.Authorize(ctx, r)
+}
+
+// Discovery is op's, except that token_endpoint_auth_methods_supported lists the methods of the
+// registered clients and no other (op lists every method it knows): a client that reads it to
+// choose picks one that works.
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	config, ok := resp.Data.(*oidc.DiscoveryConfiguration)
+	if !ok {
+		return nil, fmt.Errorf("discovery: op answered a %T", resp.Data)
+	}
+	config.TokenEndpointAuthMethodsSupported = s.storage.authMethods()
+	return resp, nil
+}
+
+// EndSession is op's, except that post_logout_redirect_uri is followed only with an id_token_hint,
+// as ory/hydra, Duende IdentityServer and Connect2id require: op would follow it for any client
+// that is named. op checks the hint (its signature; an expired one is fine, as OpenID Connect
+// RP-Initiated Logout allows) and that the address is registered for the client it was issued to.
+func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
+	if r.Data.PostLogoutRedirectURI != "" && r.Data.IdTokenHint == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("post_logout_redirect_uri is followed only with an id_token_hint")
+	}
+	redirect, err := s.LegacyServer.EndSession(ctx, r)
+	if err == nil && r.Data.IdTokenHint != "" {
+		s.stats.signOuts.Add(1)
+	}
+	return redirect, err
 }
 
 // CodeExchange is op's, except that a missing code_verifier is refused even for a client with

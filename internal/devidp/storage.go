@@ -264,6 +264,22 @@ func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, 
 	return c, nil
 }
 
+// authMethods are the token endpoint's authentication methods that some registered client uses,
+// in op's order.
+func (s *storage) authMethods() []oidc.AuthMethod {
+	used := map[oidc.AuthMethod]bool{}
+	for _, c := range s.clients {
+		used[c.AuthMethod()] = true
+	}
+	var methods []oidc.AuthMethod
+	for _, m := range []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT} {
+		if used[m] {
+			methods = append(methods, m)
+		}
+	}
+	return methods
+}
+
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
 	c, ok := s.clients[id]
 	if !ok || subtle.ConstantTimeCompare([]byte(c.cfg.Secret), []byte(secret)) != 1 {
