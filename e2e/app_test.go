@@ -10,13 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"pcsupport/internal/pcemu"
+	"pcsupport/internal/testkit"
 )
 
 // binDir is where TestMain lets webBinary build the app.
@@ -38,7 +38,7 @@ func webBinary(t *testing.T) string {
 			return
 		}
 		built.path = filepath.Join(binDir, "web")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", built.path, "./cmd/web")
+		cmd := exec.Command(testkit.GoCommand(t), "build", "-o", built.path, "./cmd/web")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("go build ./cmd/web: %v\n%s", err, out)

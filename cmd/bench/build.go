@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"pcsupport/cmd/bench/internal/proc"
@@ -42,7 +41,7 @@ func prepare(o options, log io.Writer) (*environment, error) {
 	e := &environment{machine: proc.DescribeMachine(), profiling: o.profileDir != ""}
 	var err error
 	if e.goBin, err = exec.LookPath("go"); err != nil {
-		e.goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return nil, fmt.Errorf("the bench builds the app with go, which is not on the PATH: %w", err)
 	}
 	if e.root, err = moduleRoot(e.goBin); err != nil {
 		return nil, err

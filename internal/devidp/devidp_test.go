@@ -195,7 +195,7 @@ func (e *testEnv) accessClaims(t *testing.T, token string) accessTokenClaims {
 	if err != nil {
 		t.Fatalf("access token signature against the JWKS: %v", err)
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func TestErrorPages(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.Contains(text(doc.Find("main")), "There is no page here") || doc.Find(`main a[href="/"]`).Length() == 0 {
 		t.Errorf("404: %d %q", rec.Code, text(doc.Find("main")))
 	}
-	rec, doc = tb.request(http.MethodGet, "/no/such/page", nil, "Accept-Language", "fr")
+	_, doc = tb.request(http.MethodGet, "/no/such/page", nil, "Accept-Language", "fr")
 	if !strings.Contains(text(doc.Find("main")), "Il n'y a pas de page ici") {
 		t.Errorf("404 in French: %q", text(doc.Find("main")))
 	}
