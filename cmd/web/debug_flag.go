@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -26,3 +27,8 @@ func takeDebugListen(args []string) (rest []string, addr string, err error) {
 	}
 	return rest, addr, nil
 }
+
+// errNoDebugListener refuses --debug-listen, before anything starts, in a build without the
+// listener.
+var errNoDebugListener = errors.New("--debug-listen: this build has no debug listener (a production build, -tags nodev); " +
+	"build with -tags nodev,debuglisten to profile it, or use go run ./cmd/web")

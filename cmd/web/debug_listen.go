@@ -19,6 +19,8 @@ const debugListenHelp = `  -debug-listen address
     	the command line, which holds secrets; not in production builds (-tags nodev)
 `
 
+const debugListenerBuilt = true
+
 // startDebugListener serves net/http/pprof on its own mux and listener, on loopback only, so
 // profiles of the running app can be taken (go tool pprof http://ADDR/debug/pprof/profile).
 func startDebugListener(addr string, log *slog.Logger) (bound string, stop func(), err error) {

@@ -2,16 +2,14 @@
 
 package main
 
-import (
-	"errors"
-	"log/slog"
-)
+import "log/slog"
 
 // Production builds carry no profiling endpoint at all (build with -tags nodev,debuglisten to
 // profile the production code).
 const debugListenHelp = ""
 
+const debugListenerBuilt = false
+
 func startDebugListener(string, *slog.Logger) (string, func(), error) {
-	return "", nil, errors.New("--debug-listen: this build has no debug listener (a production build, -tags nodev); " +
-		"build with -tags nodev,debuglisten to profile it, or use go run ./cmd/web")
+	return "", nil, errNoDebugListener
 }

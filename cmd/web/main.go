@@ -122,6 +122,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if err != nil {
 		return nil, "", err
 	}
+	if debugAddr != "" && !debugListenerBuilt {
+		return nil, "", errNoDebugListener
+	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Fprint(stderr, debugListenHelp)
