@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pcsupport/cmd/bench/internal/load"
+	"pcsupport/cmd/bench/internal/proc"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/history"
 )
@@ -52,7 +53,15 @@ type downloadsSample struct {
 	variant     string
 	conc, round int
 	res         load.Result
+	cpuTicks    int64   // the app's CPU time over the warm-up and the window
 	taken       []int64 // what each held download's reader took, from its start to the window's end
+}
+
+func (s downloadsSample) cpuPerSave() time.Duration {
+	if s.res.Requests == 0 {
+		return 0
+	}
+	return proc.TicksToDuration(s.cpuTicks) / time.Duration(s.res.Requests)
 }
 
 func (s downloadsSample) rate() float64 { return s.res.Throughput() }
@@ -93,7 +102,7 @@ func (b *bench) downloadsPhase(ctx context.Context) (*downloadsResult, error) {
 		}
 		for _, v := range variants {
 			s := downloadsSample{variant: v, conc: conc, round: round}
-			if err := b.downloadsSample(ctx, app.url, auditors, &s); err != nil {
+			if err := b.downloadsSample(ctx, app, auditors, &s); err != nil {
 				return nil, fmt.Errorf("saves with downloads %s, round %d: %w\napp log:\n%s", v, round+1, err, app.Logs)
 			}
 			r.samples = append(r.samples, s)
@@ -105,7 +114,7 @@ func (b *bench) downloadsPhase(ctx context.Context) (*downloadsResult, error) {
 // downloadsSample measures one window of saves, each session opening the page first; with the
 // downloads held, each auditor's download is under way, read slowly, from before the warm-up
 // to the window's end.
-func (b *bench) downloadsSample(ctx context.Context, appURL string, auditors []*session, s *downloadsSample) error {
+func (b *bench) downloadsSample(ctx context.Context, app *appProcess, auditors []*session, s *downloadsSample) error {
 	savers := b.own[:s.conc]
 	if err := forEach(savers, 8, func(x *session) error { return x.reload(ctx) }); err != nil {
 		return err
@@ -118,7 +127,7 @@ func (b *bench) downloadsSample(ctx context.Context, appURL string, auditors []*
 	}()
 	if s.variant == downloadsHeld {
 		for _, a := range auditors {
-			d, err := startSlowDownload(ctx, a, appURL+"history.csv")
+			d, err := startSlowDownload(ctx, a, app.url+"history.csv")
 			if err != nil {
 				return err
 			}
@@ -131,13 +140,23 @@ func (b *bench) downloadsSample(ctx context.Context, appURL string, auditors []*
 		}
 	}
 	spec := load.Spec{Workers: s.conc, Warmup: b.opts.warmup, Measure: b.opts.historyWindow, MaxRequests: b.opts.maxRequests, Drain: time.Minute}
+	cpu0, err := proc.CPUTicks(app.PID())
+	if err != nil {
+		return err
+	}
 	s.res = load.Run(ctx, spec, func(ctx context.Context, w int) (int, error) { return savers[w].save(ctx) })
+	cpu1, err := proc.CPUTicks(app.PID())
+	if err != nil {
+		return err
+	}
+	s.cpuTicks = cpu1 - cpu0
 	var stillOpen []error
 	for _, d := range held {
 		s.taken = append(s.taken, d.taken.Load())
 		stillOpen = append(stillOpen, d.stop())
 	}
-	b.logf("save-exports downloads %-5s %3d sessions: %s; downloads' readers took %v bytes", s.variant, s.conc, s.res, s.taken)
+	b.logf("save-exports downloads %-5s %3d sessions: %s, app CPU %s per save; downloads' readers took %v bytes",
+		s.variant, s.conc, s.res, us0(s.cpuPerSave()), s.taken)
 	if err := errors.Join(stillOpen...); err != nil {
 		return fmt.Errorf("a download was not held open through the window: %w", err)
 	}

@@ -49,6 +49,12 @@ func (row downloadsRow) worse() (fewer, slower bool) {
 	return rq.min > rh.max, ph.min > pq.max
 }
 
+// cpus are the app's CPU per save in microseconds, the downloads' work included.
+func (row downloadsRow) cpus() (quiet, held spread) {
+	f := func(s downloadsSample) float64 { return float64(s.cpuPerSave()) / float64(time.Microsecond) }
+	return spreadOf(row.quiet, f), spreadOf(row.held, f)
+}
+
 func (r *report) downloadsChecks() []check {
 	row, ok := r.downloadsRow()
 	if !ok {
@@ -89,14 +95,16 @@ func (r *report) writeDownloads(b *strings.Builder) {
 		"medians over the rounds (%s), with their ranges: the noise.\n\n",
 		downloadedEntries, heldDownloads, slowReadChunk>>10, slowReadEvery, downloadsSettle, sessionsText(row.conc), r.opts.historyWindow, r.opts.warmup,
 		r.roundsText(len(row.held)))
-	p("| downloads | saves per second (range) | p50 (range) | p99 (range) | downloaded by each reader in a window |\n|---|---|---|---|---|\n")
+	p("| downloads | saves per second (range) | p50 (range) | p99 (range) | app CPU per save (range) | downloaded by each reader in a window |\n" +
+		"|---|---|---|---|---|---|\n")
 	rq, rh := row.rates()
 	p50q, p50h := row.latencies(50)
 	p99q, p99h := row.latencies(99)
-	p("| none | %.0f (%.0f–%.0f) | %.2f ms (%.2f–%.2f) | %.2f ms (%.2f–%.2f) | |\n", rq.median, rq.min, rq.max,
-		p50q.median, p50q.min, p50q.max, p99q.median, p99q.min, p99q.max)
+	cq, ch := row.cpus()
+	p("| none | %.0f (%.0f–%.0f) | %.2f ms (%.2f–%.2f) | %.2f ms (%.2f–%.2f) | %.0f µs (%.0f–%.0f) | |\n", rq.median, rq.min, rq.max,
+		p50q.median, p50q.min, p50q.max, p99q.median, p99q.min, p99q.max, cq.median, cq.min, cq.max)
 	taken := spreadOf(row.held, func(s downloadsSample) float64 { return float64(median(s.taken)) })
-	p("| %d held open | %.0f (%.0f–%.0f) | %.2f ms (%.2f–%.2f) | %.2f ms (%.2f–%.2f) | %s (median; %s–%s) |\n", heldDownloads,
-		rh.median, rh.min, rh.max, p50h.median, p50h.min, p50h.max, p99h.median, p99h.min, p99h.max,
+	p("| %d held open | %.0f (%.0f–%.0f) | %.2f ms (%.2f–%.2f) | %.2f ms (%.2f–%.2f) | %.0f µs (%.0f–%.0f) | %s (median; %s–%s) |\n", heldDownloads,
+		rh.median, rh.min, rh.max, p50h.median, p50h.min, p50h.max, p99h.median, p99h.min, p99h.max, ch.median, ch.min, ch.max,
 		kb(int(taken.median)), kb(int(taken.min)), kb(int(taken.max)))
 }
