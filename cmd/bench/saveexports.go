@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"pcsupport/cmd/bench/internal/load"
@@ -30,13 +32,16 @@ const (
 	// person of their own (the limit per person is one).
 	heldDownloads = 4
 	// downloadedEntries is the length of the history downloaded, with long values of little
-	// redundancy: about 4.4 MB of CSV, more than 2 MB gzipped (each value is in two rows, the
-	// change to it and the change from it), far more than a window reads.
-	downloadedEntries = 4000
-	// A slow reader takes slowReadChunk every slowReadEvery (64 KB/s): the download goes on
-	// through every window, the app's writes waiting on it.
-	slowReadChunk = 16 << 10
-	slowReadEvery = 250 * time.Millisecond
+	// redundancy: about 8.8 MB of CSV. The kernel buffers some of a download whatever its
+	// reader does (the app's send buffer grows to 4 MB on loopback here); the rest waits in
+	// the app, on its reader.
+	downloadedEntries = 8000
+	// A slow reader takes slowReadChunk every slowReadEvery (64 KB/s) through a receive buffer
+	// of slowReadBuffer (fixed: the kernel would grow it to megabytes), asking for the file
+	// without gzip, as a script or a download tool does.
+	slowReadChunk  = 16 << 10
+	slowReadEvery  = 250 * time.Millisecond
+	slowReadBuffer = 64 << 10
 	// downloadsSettle is how long the downloads run before the warm-up: each begins by reading
 	// a page and writing it until the connection's buffers are full, a burst of a few
 	// milliseconds; what is measured is their being held open.
@@ -182,14 +187,23 @@ type slowDownload struct {
 	ended  chan error // how the body ended (nil: the whole file), when it ended before stop
 }
 
-// startSlowDownload asks for u as s's person, on a connection of its own, gzip accepted as a
-// browser does, and reads the answer slowly until stopped.
+// startSlowDownload asks for u as s's person, on a connection of its own with a small receive
+// buffer, and reads the answer slowly until stopped.
 func startSlowDownload(ctx context.Context, s *session, u string) (*slowDownload, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	client := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableKeepAlives: true},
+	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var err error
+		if cerr := c.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, slowReadBuffer)
+		}); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
+	client := &http.Client{Jar: s.client.Jar,
+		Transport:     &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true, DisableCompression: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	req.Header.Set("Accept-Encoding", "gzip") // also keeps the transport from unzipping
 	resp, err := client.Do(req)
 	if err != nil {
 		cancel()

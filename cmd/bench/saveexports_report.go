@@ -88,12 +88,13 @@ func (r *report) writeDownloads(b *strings.Builder) {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("\n### Saves while downloads of the history are held open by slow readers\n\n")
-	p("The dev partner's history holds %d entries with long values (about 4.4 MB of CSV); %d of its people each download it "+
-		"(`history.csv`, gzip accepted) and read %d KB every %s, from %s before each **held** window's warm-up to its end, while "+
+	p("The dev partner's history holds %d entries with long values (about 8.8 MB of CSV); %d of its people each download it "+
+		"(`history.csv`, without gzip, through a %d KB receive buffer) and read %d KB every %s, from %s before each **held** "+
+		"window's warm-up to its end, while "+
 		"%s with a partner tenant each save (instant upstream, %s windows after %s of warm-up); **quiet** windows have no "+
 		"download. The same app, SQLite in `--data-dir`; each round measures both, the first of them alternating. Figures are "+
 		"medians over the rounds (%s), with their ranges: the noise.\n\n",
-		downloadedEntries, heldDownloads, slowReadChunk>>10, slowReadEvery, downloadsSettle, sessionsText(row.conc), r.opts.historyWindow, r.opts.warmup,
+		downloadedEntries, heldDownloads, slowReadBuffer>>10, slowReadChunk>>10, slowReadEvery, downloadsSettle, sessionsText(row.conc), r.opts.historyWindow, r.opts.warmup,
 		r.roundsText(len(row.held)))
 	p("| downloads | saves per second (range) | p50 (range) | p99 (range) | app CPU per save (range) | downloaded by each reader in a window |\n" +
 		"|---|---|---|---|---|---|\n")
