@@ -40,6 +40,8 @@ type sqlStore struct {
 
 	// prepared holds the hot statements, prepared at open, by their text (read-only after).
 	prepared map[string]*sql.Stmt
+	// exportReads holds a token for each export reading a page (see exportReaders).
+	exportReads chan struct{}
 }
 
 // stmt is query as prepared at open (see prepareStatements), or nil for a statement that is not.
@@ -47,6 +49,7 @@ func (s *sqlStore) stmt(query string) *sql.Stmt { return s.prepared[query] }
 
 // open brings the schema up to date and prepares the hot statements.
 func (s *sqlStore) open(ctx context.Context) error {
+	s.exportReads = make(chan struct{}, exportReaders)
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
@@ -257,9 +260,16 @@ func (s *sqlStore) LastChange(ctx context.Context, tenantID string) (Entry, bool
 // hundred KB with the longest values.
 const exportPageSize = 500
 
-// exportPageTimeout bounds the read of one page of an export, as the app bounds its other
-// history calls (5 s): an export has no end time of its own, it lasts as long as its reader.
+// exportPageTimeout bounds the read of one page of an export, its wait for its turn included,
+// as the app bounds its other history calls (5 s): an export has no end time of its own, it
+// lasts as long as its reader.
 const exportPageTimeout = 5 * time.Second
+
+// exportReaders is how many exports of one store read a page at once; the others wait their
+// turn. Exports whose readers are fast read page after page, and so would hold as many
+// connections as there are exports: two leave the rest of the pool (SQLite's four readers,
+// pgxpool's four on a small machine) to page views and saves.
+const exportReaders = 2
 
 // Export reads a page of entries, releases the connection, then calls fn for each of them, and
 // so on from the last id read (keyset pagination: entries recorded meanwhile are newer, and not
@@ -288,6 +298,12 @@ func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) e
 func (s *sqlStore) exportPage(ctx context.Context, tenantID string, before int64, page []Entry) ([]Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, exportPageTimeout)
 	defer cancel()
+	select {
+	case s.exportReads <- struct{}{}:
+		defer func() { <-s.exportReads }()
+	case <-ctx.Done():
+		return page, ctx.Err()
+	}
 	rows, err := s.db.QueryContext(ctx, exportPageQuery, tenantID, before, exportPageSize)
 	if err != nil {
 		return page, err
