@@ -37,10 +37,12 @@ const (
 	// exportsPerPerson: a second download while the first runs is a repeated click or a script,
 	// not a need; refusing it also keeps one person from taking the slots of all.
 	exportsPerPerson = 1
-	// exportsInAll bounds what the downloads of everyone together cost one process. An auditor's
-	// download is rare, and four at once leave the database's connections (SQLite's four
-	// readers, pgxpool's four on a small machine) to page views and saves even at the instants
-	// when each of them reads a page.
+	// exportsInAll bounds what the downloads of everyone together cost one process: each holds
+	// a page of entries (up to about 600 KB with the longest values), the compressor's 64 KB
+	// and its connection's kernel buffers (megabytes) for as long as its reader takes. An
+	// auditor's download is rare; four at once is more than one company needs. (The store
+	// reads pages for two of them at a time, so that they leave connections to page views and
+	// saves.)
 	exportsInAll = 4
 	// exportRetryAfter is how long a refused download is asked to wait (Retry-After, and the
 	// page says it).
