@@ -57,6 +57,7 @@ type runResult struct {
 	profile               *profileResult
 	flood                 *floodResult
 	history               *historyResult
+	downloads             *downloadsResult
 	broken                []string
 }
 
@@ -105,10 +106,14 @@ func (b *bench) run(ctx context.Context) (*runResult, error) {
 func callbackURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/auth/callback", port) }
 
 func (b *bench) personas() []devidp.Persona {
+	ps := devidp.Personas()
 	if b.opts.needsOwnTenants() {
-		return ownTenantPersonas(slices.Max(b.opts.levels))
+		ps = ownTenantPersonas(slices.Max(b.opts.levels))
 	}
-	return devidp.Personas()
+	if b.opts.ops[opSaveExports] {
+		ps = append(ps, auditorPersonas()...)
+	}
+	return ps
 }
 
 // timeStarts times starts of the app, each from the process's start to healthz's first 200.
@@ -261,8 +266,8 @@ func (b *bench) readMemory(ctx context.Context, r *runResult) error {
 	return nil
 }
 
-// afterLoad runs the anonymous flood, measures the cost of the change history, checks token
-// refreshes and runs the render benchmark.
+// afterLoad runs the anonymous flood, measures the cost of the change history and saves with
+// downloads of it held open, checks token refreshes and runs the render benchmark.
 func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
 	if b.opts.ops[opFlood] {
 		var err error
@@ -275,6 +280,13 @@ func (b *bench) afterLoad(ctx context.Context, r *runResult) error {
 		var err error
 		r.history, err = b.historyPhase(ctx)
 		if err := r.unmeasured(ctx, "cost of the change history", err); err != nil {
+			return err
+		}
+	}
+	if b.opts.ops[opSaveExports] {
+		var err error
+		r.downloads, err = b.downloadsPhase(ctx)
+		if err := r.unmeasured(ctx, "saves with downloads held open", err); err != nil {
 			return err
 		}
 	}

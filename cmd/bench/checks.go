@@ -38,7 +38,7 @@ type check struct {
 }
 
 func (r *report) checks() []check {
-	return slices.Concat(r.performanceChecks(), r.upstreamChecks(), r.weightChecks(), r.processChecks(), r.historyChecks(), r.floodChecks())
+	return slices.Concat(r.performanceChecks(), r.upstreamChecks(), r.weightChecks(), r.processChecks(), r.historyChecks(), r.downloadsChecks(), r.floodChecks())
 }
 
 // failedGuarantees are the checks that must hold in every mode (exitUnsafe, not only with

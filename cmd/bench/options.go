@@ -56,9 +56,10 @@ func declare(s *settings.Set) *declared {
 		strict:   s.Bool("strict", "", "exit with status 3 when a target is missed"),
 		runs:     s.String("runs", "", "1", "full `runs`; with more than one, targets are checked on the median of the runs"),
 		sessions: s.String("sessions", "", "", "concurrent session `counts`, comma separated (default 1,50,200; short 1,4,16)"),
-		ops: s.String("ops", "", "view,save,save-own,flood,save-history", "`operations` to measure, comma separated: view, save (shared tenant), "+
+		ops: s.String("ops", "", "view,save,save-own,flood,save-history,save-exports", "`operations` to measure, comma separated: view, save (shared tenant), "+
 			"save-own (tenant per session), flood (anonymous requests to an app of its own: what it keeps and its memory; fails the bench "+
-			"even with --short), save-history (saves with the change history recorded against the same app with its history failing)"),
+			"even with --short), save-history (saves with the change history recorded against the same app with its history failing), "+
+			"save-exports (saves with four downloads of a long history held open by slow readers against the same app with none)"),
 		measure:       s.String("measure", "", "", "measurement `window` of each page-view run (default 5s; short 600ms)"),
 		saveMeasure:   s.String("save-measure", "", "", "measurement `window` of each save run (default 8s; short 600ms)"),
 		warmup:        s.String("warmup", "", "", "`warm-up` before each window (default 1s; short 200ms)"),
@@ -75,9 +76,9 @@ func declare(s *settings.Set) *declared {
 		refreshN:    s.String("refresh-sessions", "", "", "`sessions` of the refresh check (default 50; short 8)"),
 		appEnv: s.List("app-env", "", "`KEY=VALUE` added to the app's environment, for experiments such as GOMEMLIMIT=40MiB or GODEBUG=gctrace=1 "+
 			"(repeatable; GODEBUG=gctrace=1,madvdontneed=1 stays one)"),
-		historyRounds: s.String("history-rounds", "", "", "`rounds` of save-history: each round measures both variants, alternating "+
+		historyRounds: s.String("history-rounds", "", "", "`rounds` of save-history and of save-exports: each round measures both variants, alternating "+
 			"which goes first; the noise is the spread of the rounds (default 3; short 2)"),
-		historyWindow: s.String("history-measure", "", "", "measurement `window` of each save-history run (default 3s; short 600ms)"),
+		historyWindow: s.String("history-measure", "", "", "measurement `window` of each save-history and save-exports run (default 3s; short 600ms)"),
 		appLog:        s.String("app-log", "", "", "write the app's log (stderr) to this `file`"),
 		profileDir: s.String("profile-dir", "", "", "save CPU and allocation profiles of the app (cpu.pprof, allocs.pprof) in this `directory` during an extra "+
 			"50-session page-view phase, and print their top functions; the app is then built with -tags nodev,debuglisten"),

@@ -123,6 +123,7 @@ func (r *report) markdown() string {
 	writeWeight(&b, r.runs[0].weight)
 	r.writeProcess(&b)
 	r.writeHistory(&b)
+	r.writeDownloads(&b)
 	for i, run := range r.runs {
 		if run.flood != nil {
 			writeFlood(&b, runPrefix(i, len(r.runs)), run.flood)

@@ -17,22 +17,25 @@ const (
 	opSaveOwn = "save, tenant per session"
 )
 
-// Operations measured apart, without the proxy: the anonymous flood, and saves with and without
-// a working change history.
+// Operations measured apart, without the proxy: the anonymous flood, saves with and without
+// a working change history, and saves with and without downloads of the history held open.
 const (
 	opFlood       = "flood"
 	opSaveHistory = "save-history"
+	opSaveExports = "save-exports"
 )
 
 var (
 	opNames = map[string]string{"view": opView, "save": opSave, "save-own": opSaveOwn}
 	opFlags = []string{"view", "save", "save-own"} // the order of the report
 	// allOps are the names --ops knows: the operations measured side by side, then the checks.
-	allOps = append(slices.Clone(opFlags), opFlood, opSaveHistory)
+	allOps = append(slices.Clone(opFlags), opFlood, opSaveHistory, opSaveExports)
 )
 
 // needsOwnTenants: the sessions with a partner tenant each are signed in for these operations.
-func (o options) needsOwnTenants() bool { return o.ops["save-own"] || o.ops[opSaveHistory] }
+func (o options) needsOwnTenants() bool {
+	return o.ops["save-own"] || o.ops[opSaveHistory] || o.ops[opSaveExports]
+}
 
 // operations are those asked for, in the order of the report.
 func (o options) operations() []string {

@@ -55,3 +55,23 @@ func ownTenantPersonas(n int) []devidp.Persona {
 }
 
 func ownPersona(i int) string { return fmt.Sprintf("own%03d", i) }
+
+// auditorPersonas are heldDownloads people of the dev partner with MFA, each downloading its
+// history in the save-exports comparison (the app allows one download per person).
+func auditorPersonas() []devidp.Persona {
+	var ps []devidp.Persona
+	for i := range heldDownloads {
+		ps = append(ps, devidp.Persona{
+			Key:      auditorPersona(i),
+			ObjectID: fmt.Sprintf("00000000-0000-4000-a000-%012d", i),
+			Name:     fmt.Sprintf("Audrey Auditor %d", i),
+			UPN:      fmt.Sprintf("audrey%d@contoso-partner.example", i),
+			TenantID: devidp.TenantID,
+			MFA:      true,
+			Role:     "AccountAdmin",
+		})
+	}
+	return ps
+}
+
+func auditorPersona(i int) string { return fmt.Sprintf("auditor%d", i) }

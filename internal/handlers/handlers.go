@@ -98,6 +98,8 @@ type Handlers struct {
 
 	history               History              // nil: no change history is kept (some tests)
 	observeHistoryFailure HistoryWriteObserver // nil: failed history writes are only logged
+	exports               exportSlots          // the history exports running
+	exportWriteDeadline   time.Duration        // exportWriteTimeout; tests shorten it
 }
 
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
@@ -133,7 +135,8 @@ func New(o Options) *Handlers {
 	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept,
 		basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
 		catalog: i18n.Default(), log: o.Logger, audit: o.Audit, tenantLocks: o.SaveLocker, tenantLockWait: tenantLockWait,
-		observeSave: o.ObserveSave, history: o.History, observeHistoryFailure: o.ObserveHistoryFailure}
+		observeSave: o.ObserveSave, history: o.History, observeHistoryFailure: o.ObserveHistoryFailure,
+		exportWriteDeadline: exportWriteTimeout}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

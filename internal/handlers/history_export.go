@@ -3,9 +3,12 @@ package handlers
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +30,30 @@ type historyExport interface {
 // streams (uncompressed) instead of being held whole in memory to be compressed.
 var exportFlushEvery = 1000
 
+// What the exports running at once may take (issue 19). An export holds no database connection
+// while it waits on its reader, but it holds a goroutine, a page of entries and its connection's
+// buffers for as long as the reader's link takes, and reads the tenant's whole history.
+const (
+	// exportsPerPerson: a second download while the first runs is a repeated click or a script,
+	// not a need; refusing it also keeps one person from taking the slots of all.
+	exportsPerPerson = 1
+	// exportsInAll bounds what the downloads of everyone together cost one process: each holds
+	// a page of entries (up to about 600 KB with the longest values), the compressor's 64 KB
+	// and its connection's kernel buffers (megabytes) for as long as its reader takes. An
+	// auditor's download is rare; four at once is more than one company needs. (The store
+	// reads pages for two of them at a time, so that they leave connections to page views and
+	// saves.)
+	exportsInAll = 4
+	// exportRetryAfter is how long a refused download is asked to wait (Retry-After, and the
+	// page says it).
+	exportRetryAfter = 30 * time.Second
+	// exportWriteTimeout is how long each write of an export may wait for its reader. A write
+	// sends at most about 68 KB (the compressor's 64 KB block and the CSV writer's 4 KB), so a
+	// link of 2.3 KB/s still gets the whole file, however long that takes, while a download its
+	// reader stopped taking is cut after this long, its slot freed.
+	exportWriteTimeout = 30 * time.Second
+)
+
 func (h *Handlers) exportHistoryCSV(c echo.Context) error {
 	return h.exportHistory(c, "csv", "text/csv; charset=utf-8", &csvExport{})
 }
@@ -38,13 +65,20 @@ func (h *Handlers) exportHistoryJSON(c echo.Context) error {
 // exportHistory sends the history of the signed-in person's partner tenant (from the session,
 // never from the request) as a file to download, for auditors.
 func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x historyExport) error {
-	if currentUser(c).MFAMissing() {
+	u := currentUser(c)
+	if u.MFAMissing() {
 		return h.mfaPage(c)
 	}
 	tenant := historyTenant(c)
 	if tenant == "" {
 		return echo.ErrNotFound
 	}
+	release, refused := h.exports.take(u.Subject)
+	if refused != exportAccepted {
+		return h.exportRefused(c, refused)
+	}
+	defer release()
+	out := newDeadlineWriter(c.Response(), h.exportWriteDeadline)
 	now := time.Now().UTC()
 	started, written := false, 0
 	start := func() error {
@@ -57,7 +91,7 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="support-profile-history-`+now.Format("2006-01-02")+"."+ext+`"`)
 		hdr.Set("Cache-Control", "no-store")
 		c.Response().WriteHeader(http.StatusOK)
-		return x.begin(c.Response(), tenant, now)
+		return x.begin(out, tenant, now)
 	}
 	err := h.history.Export(c.Request().Context(), tenant, func(e history.Entry) error {
 		if err := start(); err != nil {
@@ -70,7 +104,7 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 			if err := x.flush(); err != nil {
 				return err
 			}
-			c.Response().Flush()
+			return out.flush()
 		}
 		return nil
 	})
@@ -93,6 +127,99 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		h.logger(c).Error("change history export cut short", "tenant_id", tenant, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// exportRefusal says which limit refused an export.
+type exportRefusal int
+
+const (
+	exportAccepted exportRefusal = iota
+	exportBusyForPerson
+	exportBusyInAll
+)
+
+// exportSlots counts the exports running, per person and in all.
+type exportSlots struct {
+	mu       sync.Mutex
+	inAll    int
+	byPerson map[string]int
+}
+
+// take holds a slot for an export of person's until release; or says which limit refuses it.
+func (s *exportSlots) take(person string) (release func(), refused exportRefusal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.byPerson[person] >= exportsPerPerson:
+		return nil, exportBusyForPerson
+	case s.inAll >= exportsInAll:
+		return nil, exportBusyInAll
+	}
+	if s.byPerson == nil {
+		s.byPerson = map[string]int{}
+	}
+	s.byPerson[person]++
+	s.inAll++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.inAll--
+		if s.byPerson[person]--; s.byPerson[person] == 0 {
+			delete(s.byPerson, person)
+		}
+	}, exportAccepted
+}
+
+// exportRefused answers a download refused by a limit: 429, Retry-After, and a page saying why
+// and how long to wait, in the person's language.
+func (h *Handlers) exportRefused(c echo.Context, refused exportRefusal) error {
+	l := h.loc(c)
+	n, busy := noticeOf(views.NoticeInfo, l, "history.export.busyAll.title", "history.export.busyAll.line"), "all"
+	if refused == exportBusyForPerson {
+		n, busy = noticeOf(views.NoticeInfo, l, "history.export.busyPerson.title", "history.export.busyPerson.line"), "person"
+	}
+	wait := int(exportRetryAfter / time.Second)
+	n.Lines = append(n.Lines, l.T("history.export.retry", "Count", wait))
+	h.logger(c).Info("change history export refused", "tenant_id", historyTenant(c), "busy", busy)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+	return h.messagePage(c, http.StatusTooManyRequests, n.Title, n, views.Action{Label: l.T("history.link"), URL: h.basePath + "history"})
+}
+
+// deadlineWriter is an export's answer: each write and flush gets a write deadline of its own,
+// so that a reader on a slow link gets the whole file however long it takes, while one that
+// stops reading is cut after timeout (the server's WriteTimeout, for the whole answer, would do
+// both wrong).
+type deadlineWriter struct {
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func newDeadlineWriter(w http.ResponseWriter, timeout time.Duration) *deadlineWriter {
+	return &deadlineWriter{w: w, rc: http.NewResponseController(w), timeout: timeout}
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if err := d.renew(); err != nil {
+		return 0, err
+	}
+	return d.w.Write(p)
+}
+
+func (d *deadlineWriter) flush() error {
+	if err := d.renew(); err != nil {
+		return err
+	}
+	return d.rc.Flush()
+}
+
+// renew sets the deadline of the next write; a writer without deadlines (a test's recorder)
+// writes without.
+func (d *deadlineWriter) renew() error {
+	if err := d.rc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // csvHeader names the CSV columns; the names are for scripts as much as people, so they are the

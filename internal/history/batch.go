@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 )
 
@@ -31,7 +32,8 @@ type queuedWrite struct {
 func newWriteBatches() *writeBatches { return &writeBatches{turn: make(chan struct{}, 1)} }
 
 // write runs op, alone or in a transaction with the writes waiting beside it, and returns its
-// outcome (or the commit's).
+// outcome (or the commit's). A caller whose context ends before its turn gets the context's
+// error at once, and nothing of op is written.
 func (b *writeBatches) write(ctx context.Context, s *sqlStore, op writeOp) error {
 	w := &queuedWrite{ctx: ctx, op: op, done: make(chan error, 1)}
 	b.mu.Lock()
@@ -41,6 +43,11 @@ func (b *writeBatches) write(ctx context.Context, s *sqlStore, op writeOp) error
 	case err := <-w.done: // a batch that held w committed while this waited
 		return err
 	case b.turn <- struct{}{}:
+	case <-ctx.Done():
+		if b.withdraw(w) {
+			return ctx.Err()
+		}
+		return <-w.done // a batch holds w already: it answers when it has committed
 	}
 	b.mu.Lock()
 	batch := b.waiting // holds w unless a batch took it already and has answered
@@ -49,6 +56,18 @@ func (b *writeBatches) write(ctx context.Context, s *sqlStore, op writeOp) error
 	s.commitBatch(batch)
 	<-b.turn
 	return <-w.done
+}
+
+// withdraw takes w out of the writes waiting for the next batch; false when a batch took it.
+func (b *writeBatches) withdraw(w *queuedWrite) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.Index(b.waiting, w)
+	if i < 0 {
+		return false
+	}
+	b.waiting = slices.Delete(b.waiting, i, i+1)
+	return true
 }
 
 // commitBatch commits the writes in one transaction, in the order they came, and answers each;

@@ -37,15 +37,16 @@ func TestSQLiteWritesCommittedTogetherKeepTheirOwnOutcome(t *testing.T) {
 	})
 	write("T3", func() error { return s.Observe(ctx, "T3", contacts("a"), t0) })
 	write("T4", func() error { return s.Observe(gaveUp, "T4", contacts("a"), t0) })
+	live := len(results) - 1 // T4's caller gave up: it leaves the queue at once
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.batches.mu.Lock()
 		n := len(s.batches.waiting)
 		s.batches.mu.Unlock()
-		if n == len(results) {
+		if n == live {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writes waiting, want %d", n, len(results))
+			t.Fatalf("%d writes waiting, want %d", n, live)
 		}
 	}
 	<-s.batches.turn
@@ -60,5 +61,33 @@ func TestSQLiteWritesCommittedTogetherKeepTheirOwnOutcome(t *testing.T) {
 		if got := len(all(t, s, tenant)); got != entries {
 			t.Errorf("%s: %d entries, want %d", tenant, got, entries)
 		}
+	}
+}
+
+// A write whose caller gives up while a batch commits ahead of it returns with its context's
+// error as soon as it gives up, not when the batch ends, and nothing of it is written.
+func TestSQLiteWriteWaitingForItsTurnEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	s := open(t, sqliteSpec(t)).(*SQLiteStore)
+	s.batches.turn <- struct{}{} // a batch is committing, and goes on for as long as the test says
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	written := make(chan error, 1)
+	go func() { written <- s.Observe(ctx, "T1", contacts("a"), t0) }()
+	select {
+	case err := <-written:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the write whose context ended: %v, want its context's error", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("a write whose context ended after 200 ms still waits for its turn after 3 s")
+		<-s.batches.turn
+		<-written
+	}
+	if len(s.batches.turn) == 1 {
+		<-s.batches.turn // the batch ends
+	}
+	if es := all(t, s, "T1"); len(es) != 0 {
+		t.Errorf("a write whose caller gave up left %d entries", len(es))
 	}
 }

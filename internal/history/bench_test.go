@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"pcsupport/internal/history/pgtest"
 )
 
 // reportCPU reports the process's CPU time (user and system) per operation from here to the
@@ -123,4 +127,57 @@ func BenchmarkLongHistory(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(migrating.Milliseconds()), "ms-migrating-200k")
+}
+
+// BenchmarkRecordSaveBesideExports records saves one after another while exports of another
+// tenant's long history run without pause (readers as fast as the store), none, two, or four
+// at once as the app allows; a save's p99 is reported beside the mean. With SQLite the saves'
+// writes have a connection of their own; with PostgreSQL they share the pool with the exports'
+// page reads, two at a time at most (exportReaders):
+//
+//	PCS_REQUIRE_POSTGRES=1 go test ./internal/history -run '^$' -bench RecordSaveBesideExports -benchtime 2000x
+func BenchmarkRecordSaveBesideExports(b *testing.B) {
+	for _, backend := range []string{"SQLite", "PostgreSQL"} {
+		for _, exports := range []int{0, 2, 4} {
+			b.Run(fmt.Sprintf("%s/exports=%d", backend, exports), func(b *testing.B) {
+				spec := "sqlite:" + filepath.Join(b.TempDir(), "history.db")
+				if backend == "PostgreSQL" {
+					pgtest.Start(b)
+					spec = "postgres:" + pgtest.NewDatabase(b)
+				}
+				s := open(b, spec)
+				ctx, cancel := context.WithCancel(context.Background())
+				var running sync.WaitGroup
+				defer func() { cancel(); running.Wait() }()
+				if exports > 0 {
+					at := time.Now()
+					for i := range 4 * exportPageSize {
+						mustObserve(b, s, "long", contacts(fmt.Sprint(i)), at.Add(time.Duration(i)*time.Millisecond))
+					}
+				}
+				for range exports {
+					running.Go(func() {
+						for ctx.Err() == nil {
+							_ = s.Export(ctx, "long", func(Entry) error { return nil })
+						}
+					})
+				}
+				at := time.Now()
+				mustObserve(b, s, "T1", contacts("v0"), at)
+				var took []time.Duration
+				i := 0
+				for b.Loop() {
+					i++
+					at = at.Add(time.Second)
+					start := time.Now()
+					if err := s.RecordSave(ctx, save("T1", fmt.Sprintf("v%d", i-1), fmt.Sprintf("v%d", i), at)); err != nil {
+						b.Fatal(err)
+					}
+					took = append(took, time.Since(start))
+				}
+				slices.Sort(took)
+				b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+			})
+		}
+	}
 }

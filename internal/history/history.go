@@ -71,8 +71,10 @@ type Store interface {
 	List(ctx context.Context, tenantID string, c Cursor, limit int) (Page, error)
 	// LastChange is the newest saved or outside entry (not the baseline); ok false when none.
 	LastChange(ctx context.Context, tenantID string) (e Entry, ok bool, err error)
-	// Export calls fn for every entry of the tenant, newest first, without holding them all in
-	// memory; it stops at fn's first error and returns it. fn must not call the store.
+	// Export calls fn for every entry the tenant has when it begins (less any that retention
+	// deletes meanwhile), newest first; it stops at fn's first error and returns it. It holds a
+	// page of entries at a time, and no database connection while fn runs: fn may take as long
+	// as its reader (a download over a slow link) and may call the store.
 	Export(ctx context.Context, tenantID string, fn func(Entry) error) error
 	// DeleteBefore deletes entries older than cutoff, never the newest entry of a tenant (the state
 	// outside changes are detected against); returns how many.

@@ -57,7 +57,8 @@ func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
 	if err != nil {
 		return nil, redact(fmt.Errorf("history: PostgreSQL pool: %w", err), secrets)
 	}
-	s := &PostgresStore{sqlStore{db: stdlib.OpenDBFromPool(pool), d: postgresDialect,
+	db := stdlib.OpenDBFromPool(pool)
+	s := &PostgresStore{sqlStore{db: db, writer: db, d: postgresDialect,
 		closeDB: func() error { pool.Close(); return nil }}}
 	if err := s.open(ctx); err != nil {
 		_ = s.Close()

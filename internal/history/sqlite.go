@@ -62,15 +62,23 @@ func openSQLite(ctx context.Context, path string, d dialect) (*SQLiteStore, erro
 	// history write (5 s): once its turn comes, a write runs without its caller's context (see
 	// commitBatch). A page cache of 512 KiB per connection holds a long history's hot pages
 	// (SQLite's default is 2 MiB each).
-	db, err := sql.Open("sqlite", path+
-		"?_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)")
+	dsn := path + "?_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)"
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4) // writes queue in this process anyway (writeBatches); readers never wait in WAL
-	s := &SQLiteStore{sqlStore{db: db, d: d, batches: newWriteBatches()}}
-	if err := s.open(ctx); err != nil {
+	db.SetMaxOpenConns(4) // readers never wait for the writer in WAL
+	// Writes queue in this process (writeBatches) and take turns on a connection of their own:
+	// however long the reads take, a write never waits for a connection.
+	writer, err := sql.Open("sqlite", dsn)
+	if err != nil {
 		_ = db.Close()
+		return nil, fmt.Errorf("history: open %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	s := &SQLiteStore{sqlStore{db: db, writer: writer, d: d, batches: newWriteBatches(), closeDB: writer.Close}}
+	if err := s.open(ctx); err != nil {
+		_ = s.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return s, nil

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,7 +56,8 @@ func TestSQLiteRefusesAPathItCannotPassOn(t *testing.T) {
 
 // The statements of the save and page-view paths find their entries through the tenant index,
 // and a save's look at its recent entries is bounded by id: a scan would make every save slower
-// as the history grows (a save cost 2.6 ms at 10,000 entries before they were).
+// as the history grows (a save cost 2.6 ms at 10,000 entries before they were). So does each
+// page of an export, from where the page before ended.
 func TestSQLiteHotStatementsUseTheTenantIndex(t *testing.T) {
 	t.Parallel()
 	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "history.db")).(*SQLiteStore)
@@ -67,6 +69,7 @@ func TestSQLiteHotStatementsUseTheTenantIndex(t *testing.T) {
 	}{
 		{newestQuery, []any{"T1"}, []string{byTenant}},
 		{lastChangeQuery, []any{"T1"}, []string{byTenant}},
+		{exportPageQuery, []any{"T1", 1000, exportPageSize}, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id<?)"}},
 		{metQuery, []any{"T1", 0, 0, "r", "e", "t", "w"}, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id>?)"}},
 		{appendSaveAtEnd, []any{"T1", 0, "", "", "", "", "", "", "", "", "", "", "", 0, recentEntries}, []string{
 			"SEARCH newest USING INTEGER PRIMARY KEY (rowid=?)",
@@ -131,5 +134,46 @@ func TestSQLiteLeanSchemaKeepsTheHistoryAndItsIds(t *testing.T) {
 	mustObserve(t, s, "T2", contacts("z"), t0.Add(3*time.Minute))
 	if newest := all(t, s, "T2")[0]; newest.ID <= written[0].ID {
 		t.Errorf("a new entry got id %d, not above the largest given before (%d)", newest.ID, written[0].ID)
+	}
+}
+
+// Reads holding every connection of the pool (exports' pages, history pages, retention's pass)
+// keep no write waiting: writes take turns on a connection of their own. A write waiting for a
+// connection would wait without its caller's context (see commitBatch), for as long as the
+// reads last.
+func TestSQLiteWritesWaitForNoConnectionTheReadsHold(t *testing.T) {
+	t.Parallel()
+	s := open(t, sqliteSpec(t)).(*SQLiteStore)
+	ctx := context.Background()
+	var held []*sql.Conn
+	for range s.db.Stats().MaxOpenConnections {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	releaseReads := func() {
+		for _, c := range held {
+			c.Close()
+		}
+		held = nil
+	}
+	defer releaseReads()
+	written := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		written <- s.RecordSave(ctx, save("T1", "a", "b", t0))
+	}()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Errorf("a save's record with every read connection taken: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("a save's record with all %d read connections taken still waits after 3 s", len(held))
+		releaseReads()
+		<-written
 	}
 }

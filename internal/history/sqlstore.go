@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"time"
 )
 
@@ -26,7 +27,11 @@ type dialect struct {
 
 // sqlStore is the Store on a database/sql handle; SQLiteStore and PostgresStore embed it.
 type sqlStore struct {
-	db      *sql.DB
+	db *sql.DB
+	// writer runs the store's writes: with SQLite a handle of one connection of their own,
+	// which only the batch holding the turn uses (see writeBatches), so that a write never
+	// waits for a connection, whatever the reads hold; with PostgreSQL db itself.
+	writer  *sql.DB
 	d       dialect
 	closeDB func() error
 	// batches, when set, commits this store's writes in turn, several together (SQLite; see
@@ -35,6 +40,8 @@ type sqlStore struct {
 
 	// prepared holds the hot statements, prepared at open, by their text (read-only after).
 	prepared map[string]*sql.Stmt
+	// exportReads holds a token for each export reading a page (see exportReaders).
+	exportReads chan struct{}
 }
 
 // stmt is query as prepared at open (see prepareStatements), or nil for a statement that is not.
@@ -42,6 +49,7 @@ func (s *sqlStore) stmt(query string) *sql.Stmt { return s.prepared[query] }
 
 // open brings the schema up to date and prepares the hot statements.
 func (s *sqlStore) open(ctx context.Context) error {
+	s.exportReads = make(chan struct{}, exportReaders)
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
@@ -51,15 +59,24 @@ func (s *sqlStore) open(ctx context.Context) error {
 // prepareStatements prepares the statements of the page-view and save paths, once, at open:
 // preparing (parsing) them was most of a history write's CPU with SQLite. It runs before any
 // transaction: preparing later would need a connection of its own while a transaction holds one,
-// which with every connection in a transaction never comes.
+// which with every connection in a transaction never comes. Each is prepared on the handle that
+// runs it: a transaction can only use its own handle's statements.
 func (s *sqlStore) prepareStatements(ctx context.Context) error {
 	s.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{newestQuery, insertQuery, lastChangeQuery, metQuery, appendSaveAtEnd, claimUpdate, splitUpdate} {
-		st, err := s.db.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("history: prepare: %w", err)
+	for _, ps := range []struct {
+		on      *sql.DB
+		queries []string
+	}{
+		{s.db, []string{lastChangeQuery}},
+		{s.writer, []string{newestQuery, insertQuery, metQuery, appendSaveAtEnd, claimUpdate, splitUpdate}},
+	} {
+		for _, q := range ps.queries {
+			st, err := ps.on.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("history: prepare: %w", err)
+			}
+			s.prepared[q] = st
 		}
-		s.prepared[q] = st
 	}
 	return nil
 }
@@ -172,7 +189,7 @@ func (s *sqlStore) commitAlone(ctx context.Context, op writeOp) error {
 
 // commitOne runs fn in a transaction of its own and commits it.
 func (s *sqlStore) commitOne(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -239,26 +256,67 @@ func (s *sqlStore) LastChange(ctx context.Context, tenantID string) (Entry, bool
 	return e, true, nil
 }
 
+// exportPageSize is how many entries an export reads at once, and so at most holds: a few
+// hundred KB with the longest values.
+const exportPageSize = 500
+
+// exportPageTimeout bounds the read of one page of an export, its wait for its turn included,
+// as the app bounds its other history calls (5 s): an export has no end time of its own, it
+// lasts as long as its reader.
+const exportPageTimeout = 5 * time.Second
+
+// exportReaders is how many exports of one store read a page at once; the others wait their
+// turn. Exports whose readers are fast read page after page, and so would hold as many
+// connections as there are exports: two leave the rest of the pool (SQLite's four readers,
+// pgxpool's four on a small machine) to page views and saves.
+const exportReaders = 2
+
+// Export reads a page of entries, releases the connection, then calls fn for each of them, and
+// so on from the last id read (keyset pagination: entries recorded meanwhile are newer, and not
+// in the export). An export held up by its reader (fn waiting on the network) holds no
+// connection that another call needs.
 func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM history_entries
-		WHERE tenant_id = $1 ORDER BY id DESC`, tenantID)
+	page := make([]Entry, 0, exportPageSize)
+	for before := int64(math.MaxInt64); ; {
+		var err error
+		if page, err = s.exportPage(ctx, tenantID, before, page[:0]); err != nil {
+			return fmt.Errorf("history: export: %w", err)
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < exportPageSize {
+			return nil
+		}
+		before = page[len(page)-1].ID
+	}
+}
+
+// exportPage appends to page the tenant's newest entries with ids below before.
+func (s *sqlStore) exportPage(ctx context.Context, tenantID string, before int64, page []Entry) ([]Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, exportPageTimeout)
+	defer cancel()
+	select {
+	case s.exportReads <- struct{}{}:
+		defer func() { <-s.exportReads }()
+	case <-ctx.Done():
+		return page, ctx.Err()
+	}
+	rows, err := s.db.QueryContext(ctx, exportPageQuery, tenantID, before, exportPageSize)
 	if err != nil {
-		return fmt.Errorf("history: export: %w", err)
+		return page, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return fmt.Errorf("history: export: %w", err)
+			return page, err
 		}
-		if err := fn(e); err != nil {
-			return err
-		}
+		page = append(page, e)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("history: export: %w", err)
-	}
-	return nil
+	return page, rows.Err()
 }
 
 func (s *sqlStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {

@@ -46,4 +46,9 @@ const (
 	// splitUpdate ends an outside entry where a save began.
 	splitUpdate = `UPDATE history_entries SET at_time = $2,
 		after_email = $3, after_telephone = $4, after_website = $5 WHERE id = $1 AND kind = 'outside'`
+
+	// exportPageQuery is a page of an export (see sqlStore.Export): the tenant's $3 newest
+	// entries below id $2. Not prepared: exports are rare.
+	exportPageQuery = `SELECT ` + entryColumns + ` FROM history_entries
+		WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
 )

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	claimContract(t, newDatabase)
 	raceContract(t, newDatabase)
 	readContract(t, newDatabase)
+	exportContract(t, newDatabase)
 	upkeepContract(t, newDatabase)
 }
 
@@ -386,6 +389,130 @@ func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			t.Errorf("export after the callback failed: err %v after %d calls, want its error after 3", err, n)
 		}
 	})
+}
+
+// exportContract: an export waits on its reader (a download over a slow link, or one nobody
+// reads) without holding what the other calls need.
+func exportContract(t *testing.T, newDatabase func(t *testing.T) string) {
+	t.Run("exports waiting on their readers hold up no other tenant's reads or writes", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		fill(t, s, "T1", 3)
+		mustObserve(t, s, "T2", contacts("a"), t0)
+		// More exports than either backend has connections (SQLite 4, pgxpool max(4, CPUs)),
+		// each stopped in its callback as an answer stops on a network that takes nothing more.
+		stalled := max(8, runtime.NumCPU()+1)
+		entered, release := make(chan struct{}, stalled), make(chan struct{})
+		exported := make(chan error, stalled)
+		for range stalled {
+			go func() {
+				first := true
+				exported <- s.Export(context.Background(), "T1", func(Entry) error {
+					if first {
+						first = false
+						entered <- struct{}{}
+						<-release
+					}
+					return nil
+				})
+			}()
+		}
+		t.Cleanup(func() {
+			close(release)
+			for range stalled {
+				select {
+				case err := <-exported:
+					if err != nil {
+						t.Errorf("an export, once its reader went on: %v", err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Error("an export did not end within 10 s of its reader going on")
+					return
+				}
+			}
+		})
+		// Every export in its callback; where exports keep their connections, only as many as
+		// there are connections get there.
+		underWay := 0
+	wait:
+		for deadline := time.After(3 * time.Second); underWay < stalled; underWay++ {
+			select {
+			case <-entered:
+			case <-deadline:
+				break wait
+			}
+		}
+
+		// Each call bounded as the app bounds it (5 s): prompt means well under that.
+		type outcome struct {
+			call string
+			err  error
+			took time.Duration
+		}
+		outcomes := make(chan outcome, 4)
+		call := func(name string, do func(ctx context.Context) error) {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				start := time.Now()
+				err := do(ctx)
+				outcomes <- outcome{name, err, time.Since(start)}
+			}()
+		}
+		call("Observe", func(ctx context.Context) error { return s.Observe(ctx, "T3", contacts("a"), t0) })
+		call("RecordSave", func(ctx context.Context) error { return s.RecordSave(ctx, save("T2", "a", "b", t0.Add(time.Hour))) })
+		call("LastChange", func(ctx context.Context) error { _, _, err := s.LastChange(ctx, "T2"); return err })
+		call("List", func(ctx context.Context) error { _, err := s.List(ctx, "T2", Cursor{}, 10); return err })
+		deadline := time.After(6 * time.Second)
+		for range 4 {
+			select {
+			case o := <-outcomes:
+				if o.err != nil || o.took > 2*time.Second {
+					t.Errorf("%s of another tenant with %d of %d exports waiting on their readers: %v after %v; want done within 2 s",
+						o.call, underWay, stalled, o.err, o.took.Round(time.Millisecond))
+				}
+			case <-deadline:
+				t.Errorf("calls of another tenant still waiting after 6 s, with %d of %d exports waiting on their readers", underWay, stalled)
+				return
+			}
+		}
+		if underWay < stalled {
+			t.Errorf("only %d of %d exports reached their callback: the others waited for a connection", underWay, stalled)
+		}
+	})
+
+	t.Run("an export longer than a page gives each entry once, newest first, as it was when the export began", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, newDatabase(t))
+		fill(t, s, "T1", 2*exportPageSize+3)
+		want := all(t, s, "T1")
+		slices.Reverse(want)
+		var got []Entry
+		err := s.Export(context.Background(), "T1", func(e Entry) error {
+			if len(got) == 0 {
+				// Entries recorded while the export runs (its callback may call the store) are
+				// newer than where it began: they are not in it.
+				mustObserve(t, s, "T1", contacts("during"), t0.Add(time.Hour))
+			}
+			got = append(got, e)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("export of %d entries gave %d; first difference at %d", len(want), len(got), firstDifference(got, want))
+		}
+	})
+}
+
+func firstDifference(a, b []Entry) int {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 // upkeepContract: retention, restarts and schema versions.
