@@ -18,6 +18,7 @@ import (
 	"pcsupport/cmd/bench/internal/proc"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/history"
+	"pcsupport/internal/support"
 )
 
 // Saves while downloads of the change history are held open by slow readers (issue 19). An
@@ -272,7 +273,7 @@ func fillDownloadedHistory(ctx context.Context, path string) error {
 			raw = append(raw, sum[:]...)
 		}
 		noise := base64.RawURLEncoding.EncodeToString(raw) // 256 characters that gzip little
-		c := history.Contacts{
+		c := support.Contact{
 			Email:     noise[:230] + "@contoso-partner.example",
 			Telephone: fmt.Sprintf("+33 1 23 %02d %02d %02d", i/10000%100, i/100%100, i%100),
 			Website:   "https://contoso-partner.example/" + noise[:220],

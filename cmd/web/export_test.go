@@ -18,6 +18,7 @@ import (
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/history"
 	"pcsupport/internal/history/pgtest"
+	"pcsupport/internal/support"
 )
 
 // Downloads nobody reads stall nobody else (issue 19): with a long history, one person starts
@@ -76,7 +77,7 @@ func fillLongHistory(t *testing.T, app *testApp, tenant string, n int) {
 	defer store.Close()
 	at := time.Now().Add(-time.Hour)
 	for i := range n {
-		c := history.Contacts{
+		c := support.Contact{
 			Email:     fmt.Sprintf("%06d-%s@contoso-partner.example", i, strings.Repeat("s", 220)),
 			Telephone: fmt.Sprintf("+33 1 23 45 %02d %02d", i/100%100, i%100),
 			Website:   fmt.Sprintf("https://contoso-partner.example/%06d/%s", i, strings.Repeat("w", 210)),

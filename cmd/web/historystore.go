@@ -10,6 +10,7 @@ import (
 
 	"pcsupport/internal/config"
 	"pcsupport/internal/history"
+	"pcsupport/internal/support"
 )
 
 // historyFile is the SQLite file of the change history, in --data-dir.
@@ -136,7 +137,7 @@ func (s *laterStore) get() (history.Store, error) {
 	return s.opened, nil
 }
 
-func (s *laterStore) Observe(ctx context.Context, tenantID string, current history.Contacts, at time.Time) error {
+func (s *laterStore) Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error {
 	st, err := s.get()
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // fakeSessions is a signed-in person, without any sign-in.
@@ -79,7 +80,7 @@ type namesAsPaths struct{}
 func (namesAsPaths) Path(name string) string { return name }
 
 func newTestServer(t *testing.T) (*httptest.Server, *fakeProfiles) {
-	profiles := &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
+	profiles := &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}
 	h := New(fakeSessions{auth.User{Subject: "s", Name: "Ada", Username: "ada@contoso.example", TenantID: "tid"}}.options(Options{Profiles: profiles,
 		Assets: namesAsPaths{}, BasePath: "/"}))
 	e := echo.New()
@@ -211,7 +212,7 @@ func newJar() http.CookieJar {
 // Saves of one partner wait for each other only so long; then the person is told, with their
 // values kept, and nothing reaches Partner Center.
 func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
-	profiles := &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
+	profiles := &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}
 	h := New(fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}.options(Options{Profiles: profiles, Assets: namesAsPaths{}, BasePath: "/"}))
 	h.tenantLockWait = 20 * time.Millisecond
 	unlock, _ := h.tenantLocks.Lock(context.Background(), "tid")

@@ -8,11 +8,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/history"
+	"pcsupport/internal/support"
 )
 
 // History is what the handlers need of the change history (internal/history's Store has it).
 type History interface {
-	Observe(ctx context.Context, tenantID string, current history.Contacts, at time.Time) error
+	Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error
 	RecordSave(ctx context.Context, s history.Save) error
 	List(ctx context.Context, tenantID string, c history.Cursor, limit int) (history.Page, error)
 	LastChange(ctx context.Context, tenantID string) (history.Entry, bool, error)
@@ -49,14 +50,14 @@ func historyContext(c echo.Context) (context.Context, context.CancelFunc) {
 // observeRead records what a Partner Center GET found: the first state of a tenant, or a change
 // made outside the app. It reports whether the write went through (false also when no history is
 // kept for this person).
-func (h *Handlers) observeRead(c echo.Context, current contacts, at time.Time) bool {
+func (h *Handlers) observeRead(c echo.Context, current support.Contact, at time.Time) bool {
 	tenant := historyTenant(c)
 	if h.history == nil || tenant == "" {
 		return false
 	}
 	ctx, cancel := historyContext(c)
 	defer cancel()
-	if err := h.history.Observe(ctx, tenant, historyContacts(current), at); err != nil {
+	if err := h.history.Observe(ctx, tenant, current, at); err != nil {
 		h.historyWriteFailed(c, historyWriteObserve, err)
 		return false
 	}
@@ -68,12 +69,4 @@ func (h *Handlers) historyWriteFailed(c echo.Context, write string, err error) {
 	if h.observeHistoryFailure != nil {
 		h.observeHistoryFailure(write)
 	}
-}
-
-func historyContacts(c contacts) history.Contacts {
-	return history.Contacts{Email: c.Email, Telephone: c.Telephone, Website: c.Website}
-}
-
-func contactsFromHistory(c history.Contacts) contacts {
-	return contacts{Email: c.Email, Telephone: c.Telephone, Website: c.Website}
 }

@@ -21,6 +21,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
+	"pcsupport/internal/support"
 )
 
 // peopleByHeader signs in whoever the request's X-Person header names: several people of one
@@ -220,7 +221,7 @@ func longHistory(t *testing.T, n int) History {
 	t.Helper()
 	store := openSQLiteHistory(t)
 	for i := range n {
-		c := history.Contacts{
+		c := support.Contact{
 			Email:     fmt.Sprintf("%06d-%s@contoso.example", i, strings.Repeat("s", 230)),
 			Telephone: fmt.Sprintf("+33 1 23 45 %02d %02d", i/100%100, i%100),
 			Website:   fmt.Sprintf("https://contoso.example/%06d/%s", i, strings.Repeat("w", 220)),

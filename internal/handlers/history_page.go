@@ -57,12 +57,12 @@ func (h *Handlers) showHistory(c echo.Context) error {
 // record), and field by field what it was and what it became.
 func historyEntryView(l *i18n.Localizer, e history.Entry) views.HistoryEntry {
 	v := views.HistoryEntry{Time: views.Time{Datetime: machineTime(e.At), Text: fullTime(l, e.At)}}
-	before, after := contactsFromHistory(e.Before), contactsFromHistory(e.After)
+	before, after := e.Before, e.After
 	switch e.Kind {
 	case history.KindBaseline:
 		v.Summary = l.T("history.entry.baseline")
 		for _, s := range fieldSpecs {
-			v.Values = append(v.Values, views.Detail{Label: s.short(l), Value: orEmpty(l, after.get(s.name))})
+			v.Values = append(v.Values, views.Detail{Label: s.short(l), Value: orEmpty(l, after.Get(s.field))})
 		}
 		return v
 	case history.KindSaved:

@@ -26,6 +26,7 @@ import (
 	"pcsupport/internal/history"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 var (
@@ -55,7 +56,7 @@ func openSQLiteHistory(t *testing.T) *history.SQLiteStore {
 }
 
 func newProfiles() *fakeProfiles {
-	return &fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}
+	return &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}
 }
 
 func newHistoryApp(t *testing.T, u auth.User, store History, profiles *fakeProfiles) *historyApp {
@@ -110,7 +111,7 @@ func (a *historyApp) post(form url.Values, header ...string) (*http.Response, *g
 func (p *fakeProfiles) setOutside(email, tel, web string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.profile = pcclient.NewProfile(email, tel, web)
+	p.profile = pcclient.NewProfile(support.Contact{Email: email, Telephone: tel, Website: web})
 }
 
 // shownEntry is an entry of the history page as a person reads it.
@@ -267,7 +268,7 @@ func TestHistoryPages(t *testing.T) {
 	a := newHistoryApp(t, ada, store, newProfiles())
 	at := time.Date(2026, 11, 28, 10, 42, 0, 0, time.UTC)
 	for i := range 120 { // a baseline and 119 outside changes
-		c := history.Contacts{Email: fmt.Sprintf("s%03d@contoso.example", i), Telephone: "4255550100", Website: "www.contoso.example"}
+		c := support.Contact{Email: fmt.Sprintf("s%03d@contoso.example", i), Telephone: "4255550100", Website: "www.contoso.example"}
 		if err := store.Observe(context.Background(), "tenant-a", c, at.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +305,7 @@ func TestHistoryPages(t *testing.T) {
 			t.Fatalf("entry %d shows %s, want %s (newest first, each once)", i, email, want)
 		}
 	}
-	if err := store.Observe(context.Background(), "tenant-a", history.Contacts{Email: "new@contoso.example"}, at.Add(time.Hour*3)); err != nil {
+	if err := store.Observe(context.Background(), "tenant-a", support.Contact{Email: "new@contoso.example"}, at.Add(time.Hour*3)); err != nil {
 		t.Fatal(err)
 	}
 	_, doc := a.get(strings.TrimPrefix(newerOfSecond, "/"))
@@ -324,7 +325,7 @@ func TestHistoryPages(t *testing.T) {
 func TestHistoryTenantIsolation(t *testing.T) {
 	store := openSQLiteHistory(t)
 	contoso := newHistoryApp(t, ada, store, newProfiles())
-	fabrikam := newHistoryApp(t, olga, store, &fakeProfiles{profile: pcclient.NewProfile("help@fabrikam.example", "4255550999", "www.fabrikam.example")})
+	fabrikam := newHistoryApp(t, olga, store, &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "help@fabrikam.example", Telephone: "4255550999", Website: "www.fabrikam.example"})})
 
 	contoso.save(map[string]string{"email": "secret-contoso@contoso.example"})
 	_, doc := fabrikam.get("history")
@@ -462,7 +463,7 @@ type failingHistory struct{}
 
 var errHistoryDown = errors.New("database is down")
 
-func (failingHistory) Observe(context.Context, string, history.Contacts, time.Time) error {
+func (failingHistory) Observe(context.Context, string, support.Contact, time.Time) error {
 	return errHistoryDown
 }
 func (failingHistory) RecordSave(context.Context, history.Save) error { return errHistoryDown }
@@ -542,7 +543,7 @@ func TestHistoryInFrench(t *testing.T) {
 	}
 	// Noticed later than the save (a read sent before it would tell nothing new).
 	noticed := time.Now().UTC().Add(time.Hour).Truncate(time.Minute)
-	if err := store.Observe(context.Background(), "tenant-a", history.Contacts{Email: "x@contoso.example", Telephone: "1", Website: "w.example"},
+	if err := store.Observe(context.Background(), "tenant-a", support.Contact{Email: "x@contoso.example", Telephone: "1", Website: "w.example"},
 		noticed); err != nil {
 		t.Fatal(err)
 	}
@@ -609,7 +610,7 @@ func TestHistoryExportsStreamLongHistories(t *testing.T) {
 	store := openSQLiteHistory(t)
 	a := newHistoryApp(t, ada, store, newProfiles())
 	for i := range 10 {
-		c := history.Contacts{Email: fmt.Sprintf("s%d@contoso.example", i), Telephone: "1", Website: "w.example"}
+		c := support.Contact{Email: fmt.Sprintf("s%d@contoso.example", i), Telephone: "1", Website: "w.example"}
 		if err := store.Observe(context.Background(), "tenant-a", c, time.Now()); err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // lostAnswerProfiles stores a PUT but loses its answer the first time, as a timeout after
@@ -39,7 +40,7 @@ func (f *lostAnswerProfiles) UpdateSupportProfile(ctx context.Context, o pcclien
 // not that someone else changed the profile; the audit trail says "unknown", then
 // "already_current".
 func TestRetryAfterALostAnswerIsNotAConflict(t *testing.T) {
-	profiles := &lostAnswerProfiles{fakeProfiles: fakeProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")}}
+	profiles := &lostAnswerProfiles{fakeProfiles: fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}}
 	var audit bytes.Buffer
 	h := New(fakeSessions{auth.User{Subject: "s", TenantID: "tid"}}.options(Options{Profiles: profiles, Assets: namesAsPaths{}, BasePath: "/",
 		Audit: slog.New(slog.NewJSONHandler(&audit, nil))}))
@@ -47,7 +48,7 @@ func TestRetryAfterALostAnswerIsNotAConflict(t *testing.T) {
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	h.Register(e.Group(""))
 	form := url.Values{"email": {"support@contoso.example"}, "telephone": {"+1 425 555 0199"}, "website": {"www.contoso.example"},
-		"loaded": {encodeLoaded(contacts{"support@contoso.example", "4255550100", "www.contoso.example"})}}
+		"loaded": {encodeLoaded(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}}
 
 	post := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/save", strings.NewReader(form.Encode()))

@@ -13,6 +13,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // The page shows the profile in a form, with what it loaded recorded in the form.
@@ -39,7 +40,7 @@ func TestShowProfile(t *testing.T) {
 func TestShowProfileWithKeptValues(t *testing.T) {
 	tb := newTestbed(t)
 	tb.auth.kept = url.Values{"email": {"helpdesk@contoso.example"}, "telephone": {"4255550100"}, "website": {"www.contoso.example"},
-		"loaded": {encodeLoaded(contacts{"support@contoso.example", "4255550100", "www.contoso.example"})}}
+		"loaded": {encodeLoaded(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}}
 	_, doc := tb.request(http.MethodGet, "/", nil)
 	if doc.Find(`input[name="email"]`).AttrOr("value", "") != "helpdesk@contoso.example" || !strings.Contains(text(doc.Find("#notice")), "Your values are back") {
 		t.Fatalf("kept values not shown: %q", text(doc.Find("main")))

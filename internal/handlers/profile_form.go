@@ -13,56 +13,34 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/support"
 	"pcsupport/internal/views"
 )
-
-// contacts are the three support profile fields a person edits.
-type contacts struct {
-	Email, Telephone, Website string
-}
-
-func (c *contacts) set(name, v string) {
-	switch name {
-	case "email":
-		c.Email = v
-	case "telephone":
-		c.Telephone = v
-	default:
-		c.Website = v
-	}
-}
-
-func (c contacts) get(name string) string {
-	switch name {
-	case "email":
-		return c.Email
-	case "telephone":
-		return c.Telephone
-	default:
-		return c.Website
-	}
-}
 
 // fieldSpec describes one input once: its input attributes and length limit. Its words are the
 // catalogue messages field.<name>.label, .short and .hint.
 type fieldSpec struct {
-	name, typ, autocomplete, inputMode string
-	max                                int
+	field                        support.Field
+	typ, autocomplete, inputMode string
+	max                          int
 }
 
 var fieldSpecs = []fieldSpec{
-	{"email", "email", "email", "", 254},
-	{"telephone", "tel", "tel", "", 32},
-	{"website", "url", "url", "", 256},
+	{support.Email, "email", "email", "", 254},
+	{support.Telephone, "tel", "tel", "", 32},
+	{support.Website, "url", "url", "", 256},
 }
 
-func (s fieldSpec) label(l *i18n.Localizer) string { return l.T("field." + s.name + ".label") }
-func (s fieldSpec) short(l *i18n.Localizer) string { return l.T("field." + s.name + ".short") }
+// name is the field's name in forms and in the catalogue's message ids.
+func (s fieldSpec) name() string { return string(s.field) }
+
+func (s fieldSpec) label(l *i18n.Localizer) string { return l.T("field." + s.name() + ".label") }
+func (s fieldSpec) short(l *i18n.Localizer) string { return l.T("field." + s.name() + ".short") }
 
 // profileForm is a submitted form: what was typed and what the page had loaded.
 type profileForm struct {
-	typed  contacts
-	loaded contacts
+	typed  support.Contact
+	loaded support.Contact
 	// loadedOK is false when the form carried no readable record of what it loaded (a
 	// hand-made request); then nothing can be "unchanged".
 	loadedOK bool
@@ -78,7 +56,7 @@ func readProfileForm(c echo.Context) profileForm {
 }
 
 func parseProfileForm(v url.Values) profileForm {
-	f := profileForm{typed: contacts{
+	f := profileForm{typed: support.Contact{
 		Email:     strings.TrimSpace(v.Get("email")),
 		Telephone: strings.TrimSpace(v.Get("telephone")),
 		Website:   strings.TrimSpace(v.Get("website")),
@@ -93,21 +71,21 @@ func parseProfileForm(v url.Values) profileForm {
 
 // encodeLoaded records in the form what the page showed, so that a save can tell what the person
 // changed without asking Partner Center. It is not a secret: the values are on the page anyway.
-func encodeLoaded(c contacts) string {
+func encodeLoaded(c support.Contact) string {
 	b, _ := json.Marshal([3]string{c.Email, c.Telephone, c.Website})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeLoaded(s string) (contacts, bool) {
+func decodeLoaded(s string) (support.Contact, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 4096 {
-		return contacts{}, false
+		return support.Contact{}, false
 	}
 	var a [3]string
 	if json.Unmarshal(b, &a) != nil {
-		return contacts{}, false
+		return support.Contact{}, false
 	}
-	return contacts{a[0], a[1], a[2]}, true
+	return support.Contact{Email: a[0], Telephone: a[1], Website: a[2]}, true
 }
 
 // problem is what is wrong with a value: a catalogue message and its arguments, put into words
@@ -124,11 +102,12 @@ func (p problem) in(l *i18n.Localizer, s fieldSpec) string {
 // fieldErrors maps a field name to what is wrong with it.
 type fieldErrors map[string]problem
 
-func (c contacts) validate() fieldErrors {
+// validate says what is wrong with each of c's values.
+func validate(c support.Contact) fieldErrors {
 	errs := fieldErrors{}
 	for _, s := range fieldSpecs {
-		if p, bad := validateField(s, c.get(s.name)); bad {
-			errs[s.name] = p
+		if p, bad := validateField(s, c.Get(s.field)); bad {
+			errs[s.name()] = p
 		}
 	}
 	return errs
@@ -136,9 +115,9 @@ func (c contacts) validate() fieldErrors {
 
 // withinLimits reports that every value is text within its field's length limit: only such
 // values are worth keeping for later.
-func (c contacts) withinLimits() bool {
+func withinLimits(c support.Contact) bool {
 	for _, s := range fieldSpecs {
-		v := c.get(s.name)
+		v := c.Get(s.field)
 		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > s.max {
 			return false
 		}
@@ -155,9 +134,9 @@ func validateField(s fieldSpec, v string) (problem, bool) {
 	case utf8.RuneCountInString(v) > s.max:
 		return problem{id: "valid.tooLong", args: []any{"Max", s.max}}, true
 	}
-	valid := map[string]func(string) bool{"email": validEmail, "telephone": validTelephone, "website": validWebsite}[s.name]
+	valid := map[string]func(string) bool{"email": validEmail, "telephone": validTelephone, "website": validWebsite}[s.name()]
 	if !valid(v) {
-		return problem{id: "valid." + s.name}, true
+		return problem{id: "valid." + s.name()}, true
 	}
 	return problem{}, false
 }
@@ -236,15 +215,15 @@ func validHostName(h string) bool {
 }
 
 // fields builds the form's inputs from values, marking errors and changes against loaded.
-func fields(l *i18n.Localizer, values, loaded contacts, errs fieldErrors) []views.Field {
+func fields(l *i18n.Localizer, values, loaded support.Contact, errs fieldErrors) []views.Field {
 	out := make([]views.Field, 0, len(fieldSpecs))
 	for _, s := range fieldSpecs {
 		f := views.Field{
-			Name: s.name, Label: s.label(l), Type: s.typ, Autocomplete: s.autocomplete, InputMode: s.inputMode,
-			Hint: l.T("field." + s.name + ".hint"), MaxLength: s.max, Value: values.get(s.name),
-			Changed: values.get(s.name) != loaded.get(s.name),
+			Name: s.name(), Label: s.label(l), Type: s.typ, Autocomplete: s.autocomplete, InputMode: s.inputMode,
+			Hint: l.T("field." + s.name() + ".hint"), MaxLength: s.max, Value: values.Get(s.field),
+			Changed: values.Get(s.field) != loaded.Get(s.field),
 		}
-		if p, bad := errs[s.name]; bad {
+		if p, bad := errs[s.name()]; bad {
 			f.Error = p.in(l, s)
 		}
 		out = append(out, f)
@@ -253,10 +232,10 @@ func fields(l *i18n.Localizer, values, loaded contacts, errs fieldErrors) []view
 }
 
 // changes lists the fields that differ between before and after, for the success message.
-func changes(l *i18n.Localizer, before, after contacts) []views.Change {
+func changes(l *i18n.Localizer, before, after support.Contact) []views.Change {
 	var out []views.Change
 	for _, s := range fieldSpecs {
-		if b, a := before.get(s.name), after.get(s.name); b != a {
+		if b, a := before.Get(s.field), after.Get(s.field); b != a {
 			out = append(out, views.Change{Label: s.short(l), Before: b, After: a})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/support"
 )
 
 // english is the message for a field in error, in English ("" when the field is valid).
@@ -16,7 +17,7 @@ func english(errs fieldErrors, field string) string {
 		return ""
 	}
 	for _, s := range fieldSpecs {
-		if s.name == field {
+		if s.name() == field {
 			return p.in(i18n.Default().Get("en"), s)
 		}
 	}
@@ -24,7 +25,7 @@ func english(errs fieldErrors, field string) string {
 }
 
 func TestValidateField(t *testing.T) {
-	valid := contacts{Email: "support@contoso.example", Telephone: "4255555555", Website: "www.contoso.example"}
+	valid := support.Contact{Email: "support@contoso.example", Telephone: "4255555555", Website: "www.contoso.example"}
 	tests := []struct {
 		field, value string
 		wantErr      string // a part of the message; "" means valid
@@ -80,7 +81,7 @@ func TestValidateField(t *testing.T) {
 			case "website":
 				c.Website = tt.value
 			}
-			errs := c.validate()
+			errs := validate(c)
 			got := english(errs, tt.field)
 			if tt.wantErr == "" && got != "" {
 				t.Fatalf("%q refused: %s", tt.value, got)
@@ -96,12 +97,12 @@ func TestValidateField(t *testing.T) {
 }
 
 func TestParseProfileFormTrimsAndReadsLoaded(t *testing.T) {
-	loaded := contacts{"a@b.example", "4255555555", "www.b.example"}
+	loaded := support.Contact{Email: "a@b.example", Telephone: "4255555555", Website: "www.b.example"}
 	f := parseProfileForm(url.Values{
 		"email": {"  new@b.example "}, "telephone": {"\t4255555555"}, "website": {"www.b.example\n"},
 		"loaded": {encodeLoaded(loaded)},
 	})
-	if f.typed != (contacts{"new@b.example", "4255555555", "www.b.example"}) {
+	if f.typed != (support.Contact{Email: "new@b.example", Telephone: "4255555555", Website: "www.b.example"}) {
 		t.Fatalf("typed = %+v", f.typed)
 	}
 	if !f.loadedOK || f.loaded != loaded {
@@ -113,7 +114,7 @@ func TestParseProfileFormTrimsAndReadsLoaded(t *testing.T) {
 }
 
 func TestChangesNamesWhatChanged(t *testing.T) {
-	got := changes(i18n.Default().Get("en"), contacts{"a@b.example", "4255555555", "www.b.example"}, contacts{"a@b.example", "+33 1 23 45 67 89", "www.b.example"})
+	got := changes(i18n.Default().Get("en"), support.Contact{Email: "a@b.example", Telephone: "4255555555", Website: "www.b.example"}, support.Contact{Email: "a@b.example", Telephone: "+33 1 23 45 67 89", Website: "www.b.example"})
 	if len(got) != 1 || got[0].Label != "Telephone" || got[0].Before != "4255555555" || got[0].After != "+33 1 23 45 67 89" {
 		t.Fatalf("changes = %+v", got)
 	}
@@ -132,16 +133,16 @@ func FuzzProfileForm(f *testing.F) {
 			return
 		}
 		form := parseProfileForm(v)
-		errs := form.typed.validate()
+		errs := validate(form.typed)
 		for _, s := range fieldSpecs {
-			val := form.typed.get(s.name)
-			if _, bad := errs[s.name]; bad {
+			val := form.typed.Get(s.field)
+			if _, bad := errs[s.name()]; bad {
 				continue
 			}
 			if !utf8.ValidString(val) || utf8.RuneCountInString(val) > s.max || val == "" {
-				t.Fatalf("%s accepted %q", s.name, val)
+				t.Fatalf("%s accepted %q", s.name(), val)
 			}
-			if s.name == "website" && strings.Contains(strings.ToLower(val), "script:") {
+			if s.name() == "website" && strings.Contains(strings.ToLower(val), "script:") {
 				t.Fatalf("website accepted %q", val)
 			}
 		}

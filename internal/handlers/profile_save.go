@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // saveProfile saves the form: save decides what happens, recordSave writes it down, answerSave
@@ -26,7 +27,7 @@ const tenantLockWait = 15 * time.Second // the default of Handlers.tenantLockWai
 // profile back. It answers nothing: the result says what happened.
 func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 	res := saveResult{user: currentUser(c), form: f, at: time.Now()}
-	if errs := f.typed.validate(); len(errs) > 0 {
+	if errs := validate(f.typed); len(errs) > 0 {
 		res.outcome, res.invalid = outcomeInvalid, errs
 		return res
 	}
@@ -81,7 +82,7 @@ func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
 	if err != nil {
 		return failed(res, err, stepGet)
 	}
-	current := contactsOf(fetched)
+	current := fetched.Contact
 	res.current = &current
 	switch {
 	case current == f.typed:
@@ -95,11 +96,11 @@ func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
 	}
 
 	res.requestID = f.submission // a repeated PUT of this form is the same operation upstream
-	stored, err := pc.put(res.correlationID, res.requestID, fetched.WithContacts(f.typed.Email, f.typed.Telephone, f.typed.Website))
+	stored, err := pc.put(res.correlationID, res.requestID, fetched.WithContact(support.Contact{Email: f.typed.Email, Telephone: f.typed.Telephone, Website: f.typed.Website}))
 	if err != nil {
 		return failed(res, err, stepUpdate)
 	}
-	after := contactsOf(stored)
+	after := stored.Contact
 	res.outcome, res.stored, res.at = outcomeSaved, &after, time.Now()
 	return res
 }

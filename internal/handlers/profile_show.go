@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 	"pcsupport/internal/views"
 )
 
@@ -23,7 +24,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if err != nil {
 		return h.loadFailed(c, err, correlationID)
 	}
-	loaded := contactsOf(p)
+	loaded := p.Contact
 	h.observeRead(c, loaded, sent) // before the form is built: its history line may be this change
 	values := loaded
 	kept := h.restoreKept(c)
@@ -82,19 +83,15 @@ func (h *Handlers) restoreKept(c echo.Context) *profileForm {
 
 // form builds the form view model: values as shown, loaded as fetched from Partner Center, and
 // the line about the last change under it.
-func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldErrors) views.ProfileForm {
+func (h *Handlers) form(c echo.Context, values, loaded support.Contact, errs fieldErrors) views.ProfileForm {
 	return views.ProfileForm{
-		Action:      h.basePath + "save",
-		CSRFToken:   csrfToken(c),
-		Fields:      fields(h.loc(c), values, loaded, errs),
-		Fingerprint: encodeLoaded(loaded),
-		Submission:  newSubmissionID(),
-		History:     h.historyLine(c),
+		Action:     h.basePath + "save",
+		CSRFToken:  csrfToken(c),
+		Fields:     fields(h.loc(c), values, loaded, errs),
+		Loaded:     encodeLoaded(loaded),
+		Submission: newSubmissionID(),
+		History:    h.historyLine(c),
 	}
-}
-
-func contactsOf(p pcclient.Profile) contacts {
-	return contacts{Email: p.Email, Telephone: p.Telephone, Website: p.Website}
 }
 
 // mfaPage explains, before any Partner Center call, that the token lacks multi-factor

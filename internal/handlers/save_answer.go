@@ -11,6 +11,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/support"
 	"pcsupport/internal/views"
 )
 
@@ -54,8 +55,8 @@ func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
 // savedChange is a successful save as remembered across a redirect: the values before and after,
 // put into words when shown.
 type savedChange struct {
-	Before contacts `json:"b"`
-	After  contacts `json:"a"`
+	Before support.Contact `json:"b"`
+	After  support.Contact `json:"a"`
 	// HistoryNotRecorded: the change history lacks this save (its store failed).
 	HistoryNotRecorded bool `json:"h,omitempty"`
 }
@@ -88,18 +89,18 @@ func (h *Handlers) respondSaved(c echo.Context, res saveResult) error {
 // respondConflict shows what changed since the form was loaded and offers the two ways on. The
 // form now holds the person's own changes on top of the current values, so saving it never
 // reverts a field only the colleague changed.
-func (h *Handlers) respondConflict(c echo.Context, f profileForm, current contacts) error {
+func (h *Handlers) respondConflict(c echo.Context, f profileForm, current support.Contact) error {
 	l := h.loc(c)
 	conflict := &views.Conflict{StartAgainURL: h.basePath}
-	var merged contacts
+	var merged support.Contact
 	for _, s := range fieldSpecs {
-		loaded, now, typed := f.loaded.get(s.name), current.get(s.name), f.typed.get(s.name)
+		loaded, now, typed := f.loaded.Get(s.field), current.Get(s.field), f.typed.Get(s.field)
 		mine := typed != loaded
 		value := now
 		if mine {
 			value = typed
 		}
-		merged.set(s.name, value)
+		merged = merged.With(s.field, value)
 		if loaded != now || mine {
 			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short(l), Loaded: loaded, Current: now, Typed: typed,
 				Theirs: loaded != now, Mine: mine})
@@ -143,7 +144,7 @@ func (h *Handlers) addSignInAction(c echo.Context, n *views.Notice, mfa bool) {
 // form's limits and the person is known) and sends them to sign in again; the form shows the
 // values when they come back, and nothing is saved until they click Save.
 func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
-	if f.typed.withinLimits() && f.loadedOK && f.loaded.withinLimits() {
+	if withinLimits(f.typed) && f.loadedOK && withinLimits(f.loaded) {
 		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
 			"loaded": {encodeLoaded(f.loaded)}}
 		switch err := h.kept.KeepFormValues(c.Response(), c.Request(), kept); {

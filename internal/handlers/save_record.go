@@ -8,6 +8,7 @@ import (
 
 	"pcsupport/internal/history"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // SaveObserver is told the outcome of every save attempt, the same word as in the audit record
@@ -96,7 +97,7 @@ func (h *Handlers) recordSaved(c echo.Context, res saveResult) error {
 	defer cancel()
 	err := h.history.RecordSave(ctx, history.Save{TenantID: tenant,
 		By:     history.Person{ObjectID: u.ObjectID, Name: u.Name, Username: u.Username},
-		Before: historyContacts(*res.current), After: historyContacts(*res.stored),
+		Before: *res.current, After: *res.stored,
 		CorrelationID: res.correlationID, RequestID: res.requestID, Started: res.started, At: res.at})
 	if err != nil {
 		h.historyWriteFailed(c, historyWriteSave, err)
@@ -104,6 +105,6 @@ func (h *Handlers) recordSaved(c echo.Context, res saveResult) error {
 	return err
 }
 
-func contactAttrs(c contacts) []any {
+func contactAttrs(c support.Contact) []any {
 	return []any{"email", c.Email, "telephone", c.Telephone, "website", c.Website}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/support"
 )
 
 // saveOutcome is what a save attempt came to, in one word: the word of the audit record and the
@@ -36,8 +37,8 @@ type saveResult struct {
 	form    profileForm
 	invalid fieldErrors // outcomeInvalid: what is wrong with which field
 
-	current *contacts // what Partner Center had at the check; nil when no check was made
-	stored  *contacts // what Partner Center stored (saved, duplicate)
+	current *support.Contact // what Partner Center had at the check; nil when no check was made
+	stored  *support.Contact // what Partner Center stored (saved, duplicate)
 
 	err  error  // the failed call's error
 	step string // which call failed: stepGet or stepUpdate

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // submissionMemory is how long a saved form's outcome is remembered, to answer a repeated
@@ -35,7 +36,7 @@ type submissions struct {
 // lostPut is a PUT whose answer never came (a timeout after Partner Center may have applied it).
 // When a retry of the same form finds the typed values upstream, they are this PUT's doing.
 type lostPut struct {
-	before, after            contacts
+	before, after            support.Contact
 	correlationID, requestID string
 	started                  time.Time
 	expiry                   time.Time
@@ -136,7 +137,7 @@ func (s *submissions) rememberLost(key string, res saveResult) {
 }
 
 // takeLost returns the lost PUT of the form key that would have stored found, if any, once.
-func (s *submissions) takeLost(key string, found contacts) (lostPut, bool) {
+func (s *submissions) takeLost(key string, found support.Contact) (lostPut, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lp, ok := s.lost[key]

@@ -19,6 +19,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/support"
 )
 
 // testbed is the handlers behind Echo with the app's CSRF check and error handler, a Partner
@@ -43,7 +44,7 @@ var signedInAda = auth.User{Subject: "sub-ada", ObjectID: "oid-ada", TenantID: "
 func newTestbed(t *testing.T, configure ...func(*Options)) *testbed {
 	t.Helper()
 	u := signedInAda
-	tb := &testbed{t: t, pc: &scriptedProfiles{profile: pcclient.NewProfile("support@contoso.example", "4255550100", "www.contoso.example")},
+	tb := &testbed{t: t, pc: &scriptedProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})},
 		auth: &fakeAuth{user: &u}, audit: &bytes.Buffer{}}
 	o := Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth,
 		Assets: namesAsPaths{}, BasePath: "/", Logger: slog.New(slog.DiscardHandler),
@@ -94,7 +95,7 @@ func (tb *testbed) request(method, path string, form url.Values, headers ...stri
 func (tb *testbed) saveForm(changes ...string) url.Values {
 	p := tb.pc.current()
 	f := url.Values{"email": {p.Email}, "telephone": {p.Telephone}, "website": {p.Website},
-		"loaded": {encodeLoaded(contactsOf(p))}, "submission": {newSubmissionID()}}
+		"loaded": {encodeLoaded(p.Contact)}, "submission": {newSubmissionID()}}
 	for i := 0; i+1 < len(changes); i += 2 {
 		f.Set(changes[i], changes[i+1])
 	}
@@ -144,7 +145,7 @@ func (p *scriptedProfiles) current() pcclient.Profile {
 func (p *scriptedProfiles) set(email, telephone, website string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.profile = p.profile.WithContacts(email, telephone, website)
+	p.profile = p.profile.WithContact(support.Contact{Email: email, Telephone: telephone, Website: website})
 }
 
 func (p *scriptedProfiles) GetSupportProfile(_ context.Context, o pcclient.CallOptions) (pcclient.Profile, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"pcsupport/internal/keyedlock"
+	"pcsupport/internal/support"
 )
 
 // maxCachedTenants bounds what Cached keeps: far more partner tenants than sign in to one app.
@@ -40,10 +41,10 @@ type cachedStore struct {
 }
 
 type tenantState struct {
-	newest   Contacts    // the newest recorded state
-	newestOf time.Time   // when it was read or saved
-	newestAt time.Time   // when this process learned it
-	last     *lastChange // nil: not known
+	newest   support.Contact // the newest recorded state
+	newestOf time.Time       // when it was read or saved
+	newestAt time.Time       // when this process learned it
+	last     *lastChange     // nil: not known
 }
 
 type lastChange struct {
@@ -57,7 +58,7 @@ func (c *cachedStore) fresh(learned time.Time) bool {
 }
 
 // Observe goes to the database only when current is not the newest state this process knows.
-func (c *cachedStore) Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error {
+func (c *cachedStore) Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error {
 	c.mu.Lock()
 	st := c.tenants[tenantID]
 	known := st != nil && !st.newestAt.IsZero() && st.newest == current && c.fresh(st.newestAt)
@@ -128,7 +129,7 @@ func (c *cachedStore) LastChange(ctx context.Context, tenantID string) (Entry, b
 
 // learn knows newest, read or saved at of, as the tenant's newest state, unless it knows a
 // newer one (a read sent before a save was recorded may carry older values: the store ignores it).
-func (c *cachedStore) learn(tenantID string, newest Contacts, of time.Time) {
+func (c *cachedStore) learn(tenantID string, newest support.Contact, of time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.state(tenantID)

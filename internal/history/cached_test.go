@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pcsupport/internal/support"
 )
 
 // countingStore counts the calls that reach the database.
@@ -14,7 +16,7 @@ type countingStore struct {
 	observes, saves, lastReads int
 }
 
-func (c *countingStore) Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error {
+func (c *countingStore) Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error {
 	c.mu.Lock()
 	c.observes++
 	c.mu.Unlock()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pcsupport/internal/support"
 )
 
 // crashWriterEnv, set to a store spec, makes the test binary a writer that saves until killed.
@@ -64,7 +66,7 @@ func crashContract(t *testing.T, spec string) {
 		if len(es)%2 != 0 {
 			t.Errorf("%s: %d entries, an odd number: a save was half written", tenant, len(es))
 		}
-		saved := map[Contacts]bool{}
+		saved := map[support.Contact]bool{}
 		for i := 0; i+1 < len(es); i += 2 {
 			if es[i].Kind == KindSaved || es[i+1].Kind != KindSaved {
 				t.Errorf("%s: entries %d, %d are %s, %s; want each save after the change its GET read", tenant, i, i+1, es[i].Kind, es[i+1].Kind)

@@ -7,10 +7,9 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-)
 
-// Contacts are the support contact details of a partner tenant, as Partner Center holds them.
-type Contacts struct{ Email, Telephone, Website string }
+	"pcsupport/internal/support"
+)
 
 // Person is who made a save through the app.
 type Person struct{ ObjectID, Name, Username string }
@@ -32,10 +31,10 @@ type Entry struct {
 	ID       int64
 	TenantID string
 	Kind     Kind
-	At       time.Time // when saved, or when noticed; UTC, millisecond precision
-	By       Person    // KindSaved only
-	Before   Contacts  // zero for a baseline
-	After    Contacts
+	At       time.Time       // when saved, or when noticed; UTC, millisecond precision
+	By       Person          // KindSaved only
+	Before   support.Contact // zero for a baseline
+	After    support.Contact
 	// Partner Center's ids of the save's request (KindSaved only).
 	CorrelationID, RequestID string
 }
@@ -44,8 +43,8 @@ type Entry struct {
 type Save struct {
 	TenantID string
 	By       Person
-	Before   Contacts // what the save's check GET read
-	After    Contacts // what Partner Center stored
+	Before   support.Contact // what the save's check GET read
+	After    support.Contact // what Partner Center stored
 	// Partner Center's ids of the PUT.
 	CorrelationID, RequestID string
 	Started                  time.Time // when the save began (before its GET)
@@ -59,7 +58,7 @@ type Store interface {
 	// entry when current differs from the last recorded state; nothing otherwise. at is when the
 	// GET was sent: a read sent before the newest entry was recorded may predate it and records
 	// nothing. Observers racing on the same change record it once.
-	Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error
+	Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error
 	// RecordSave records a save made through the app. If the last recorded state differs from
 	// s.Before, the outside change in between is recorded first (so the chain stays whole). An
 	// outside entry that another replica recorded for this very save (its PUT applied, not yet

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pcsupport/internal/history/pgtest"
+	"pcsupport/internal/support"
 )
 
 func TestMain(m *testing.M) {
@@ -88,7 +89,7 @@ func checkChain(t *testing.T, es []Entry) {
 	if len(es) == 0 {
 		t.Fatal("no entries")
 	}
-	if es[0].Kind != KindBaseline || es[0].Before != (Contacts{}) {
+	if es[0].Kind != KindBaseline || es[0].Before != (support.Contact{}) {
 		t.Errorf("first entry is %s from %+v, want a baseline from nothing", es[0].Kind, es[0].Before)
 	}
 	for i := 1; i < len(es); i++ {
@@ -114,8 +115,8 @@ func kinds(es []Entry) []Kind {
 	return ks
 }
 
-func contacts(tag string) Contacts {
-	return Contacts{Email: "support-" + tag + "@contoso.example", Telephone: "+1 425 555 01" + tag, Website: "https://contoso.example/" + tag}
+func contacts(tag string) support.Contact {
+	return support.Contact{Email: "support-" + tag + "@contoso.example", Telephone: "+1 425 555 01" + tag, Website: "https://contoso.example/" + tag}
 }
 
 // t0 has nanoseconds and a zone, to show what the store keeps of a time.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"pcsupport/internal/support"
 )
 
 func (s *sqlStore) RecordSave(ctx context.Context, sv Save) error {
@@ -183,7 +185,7 @@ func (s *sqlStore) appendSave(ctx context.Context, tx *sql.Tx, sv Save, newest E
 	if !seen || newest.After != sv.Before {
 		read := Entry{TenantID: sv.TenantID, Kind: KindOutside, At: sv.Started, Before: newest.After, After: sv.Before}
 		if !seen {
-			read.Kind, read.Before = KindBaseline, Contacts{}
+			read.Kind, read.Before = KindBaseline, support.Contact{}
 		}
 		if prev, err = s.insert(ctx, tx, newest.ID, read); err != nil {
 			return Entry{}, err

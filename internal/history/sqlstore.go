@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"math"
 	"time"
+
+	"pcsupport/internal/support"
 )
 
 // dialect is what differs between the SQL databases; the statements themselves are shared
@@ -200,7 +202,7 @@ func (s *sqlStore) commitOne(ctx context.Context, fn func(context.Context, *sql.
 	return tx.Commit()
 }
 
-func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contacts, at time.Time) error {
+func (s *sqlStore) Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error {
 	if tenantID == "" || at.IsZero() {
 		return errors.New("history: observe: no tenant id or no time")
 	}
@@ -210,7 +212,7 @@ func (s *sqlStore) Observe(ctx context.Context, tenantID string, current Contact
 }
 
 // observe appends a baseline or an outside entry when current is not the last recorded state.
-func (s *sqlStore) observe(ctx context.Context, tx *sql.Tx, tenantID string, current Contacts, at time.Time) error {
+func (s *sqlStore) observe(ctx context.Context, tx *sql.Tx, tenantID string, current support.Contact, at time.Time) error {
 	last, seen, err := s.newest(ctx, tx, tenantID)
 	switch {
 	case err != nil:

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pcsupport/internal/support"
 )
 
 // storeContract is what the app needs of every history store. newDatabase makes an empty
@@ -288,7 +290,7 @@ func raceContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		})
 		es := all(t, replicas[1], "T1")
 		checkChain(t, es)
-		afters := map[Contacts]Kind{}
+		afters := map[support.Contact]Kind{}
 		for _, e := range es {
 			afters[e.After] = e.Kind
 		}
@@ -533,7 +535,7 @@ func upkeepContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		if err != nil || n != 3 {
 			t.Fatalf("DeleteBefore: %d, %v; want 3 deleted", n, err)
 		}
-		for tenant, want := range map[string]Contacts{"allOld": contacts("2"), "mixed": contacts("1"), "lone": contacts("0")} {
+		for tenant, want := range map[string]support.Contact{"allOld": contacts("2"), "mixed": contacts("1"), "lone": contacts("0")} {
 			if es := all(t, s, tenant); len(es) != 1 || es[0].After != want {
 				t.Errorf("%s keeps %+v, want only its newest (ending at %+v)", tenant, es, want)
 			}
@@ -603,7 +605,7 @@ func ms(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Millisecond)
 }
 
-func mustObserve(t testing.TB, s Store, tenantID string, c Contacts, at time.Time) {
+func mustObserve(t testing.TB, s Store, tenantID string, c support.Contact, at time.Time) {
 	t.Helper()
 	if err := s.Observe(context.Background(), tenantID, c, at); err != nil {
 		t.Fatal(err)

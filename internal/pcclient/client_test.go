@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"pcsupport/internal/support"
 )
 
 // TestErrorTable covers every row of the error table in PARTNER-CENTER.md, plus the statuses
@@ -157,7 +159,7 @@ func TestHeaders(t *testing.T) {
 	if _, err := c.GetSupportProfile(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UpdateSupportProfile(ctx, o, NewProfile("a@b.example", "1", "w.example")); err != nil {
+	if _, err := c.UpdateSupportProfile(ctx, o, NewProfile(support.Contact{Email: "a@b.example", Telephone: "1", Website: "w.example"})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bare.GetSupportProfile(ctx, opts()); err != nil {
@@ -272,7 +274,7 @@ func TestPutRetriedWithSameBodyAndRequestID(t *testing.T) {
 		writeJSON(w, 200, `{"email":"new@x.example","telephone":"1","website":"w","profileType":"support_profile"}`)
 	})
 	c := newTestClient(t, srv.URL, nil)
-	in := NewProfile("new@x.example", "1", "w")
+	in := NewProfile(support.Contact{Email: "new@x.example", Telephone: "1", Website: "w"})
 	got, err := c.UpdateSupportProfile(context.Background(), opts(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +337,7 @@ func TestTokenErrorPassesThrough(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), opGet+": ") {
 		t.Errorf("err = %q, want the operation as context", err)
 	}
-	_, err = c.UpdateSupportProfile(context.Background(), o, NewProfile("", "", ""))
+	_, err = c.UpdateSupportProfile(context.Background(), o, NewProfile(support.Contact{Email: "", Telephone: "", Website: ""}))
 	if !errors.Is(err, errSignIn) {
 		t.Errorf("PUT err = %v", err)
 	}
@@ -574,7 +576,7 @@ func TestSizeLimit(t *testing.T) {
 	if _, err := c.GetSupportProfile(context.Background(), opts()); err != nil {
 		t.Fatalf("a body of exactly the limit: %v", err)
 	}
-	_, err := c.UpdateSupportProfile(context.Background(), opts(), NewProfile("", "", ""))
+	_, err := c.UpdateSupportProfile(context.Background(), opts(), NewProfile(support.Contact{Email: "", Telephone: "", Website: ""}))
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindForbidden || e.Description != "" || e.Err == nil {
 		t.Fatalf("oversized error body: %v", err)
@@ -649,7 +651,7 @@ func TestConnectionReset(t *testing.T) {
 			writeJSON(w, 200, sampleProfile)
 		})
 		c := newTestClient(t, srv.URL, nil)
-		if _, err := c.UpdateSupportProfile(context.Background(), opts(), NewProfile("a", "b", "c")); err != nil {
+		if _, err := c.UpdateSupportProfile(context.Background(), opts(), NewProfile(support.Contact{Email: "a", Telephone: "b", Website: "c"})); err != nil {
 			t.Fatal(err)
 		}
 		reqs := rec.all()
@@ -741,7 +743,7 @@ func TestRoundTripKeepsUnknownMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := p.WithContacts("new@sample.com", "+33 1 23 45 67 89", "https://www.example.com/?a=1&b=2")
+	edited := p.WithContact(support.Contact{Email: "new@sample.com", Telephone: "+33 1 23 45 67 89", Website: "https://www.example.com/?a=1&b=2"})
 	got, err := c.UpdateSupportProfile(context.Background(), opts(), edited)
 	if err != nil {
 		t.Fatal(err)
@@ -921,7 +923,7 @@ func TestUpdateAcceptsAnEmptySuccess(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusNoContent} {
 		srv, _ := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
 		c := newTestClient(t, srv.URL, nil)
-		sent := NewProfile("a@b.example", "4255550100", "www.b.example")
+		sent := NewProfile(support.Contact{Email: "a@b.example", Telephone: "4255550100", Website: "www.b.example"})
 		got, err := c.UpdateSupportProfile(context.Background(), CallOptions{Token: staticToken(testToken)}, sent)
 		if err != nil || got.Telephone != "4255550100" {
 			t.Errorf("PUT answered %d with no body: %+v, %v", status, got, err)

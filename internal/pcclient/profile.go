@@ -6,15 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"pcsupport/internal/support"
 )
 
-// Profile is the support profile. Email, Telephone, Website are the three fields people edit;
-// every other member of the resource (profileType, links, attributes, anything unknown) is kept
-// as it came, in order to be sent back unchanged on PUT: the service replaces the whole resource.
+// Profile is the support profile: the support contact people edit, and every other member of
+// the resource (profileType, links, attributes, anything unknown) kept as it came, in order to be
+// sent back unchanged on PUT: the service replaces the whole resource.
 //
-// Profile is not comparable with ==; compare the three fields.
+// Profile is not comparable with ==; compare its Contact.
 type Profile struct {
-	Email, Telephone, Website string
+	support.Contact
 
 	// extra holds the other top-level members as raw JSON under their original names, in the
 	// order they came.
@@ -26,12 +28,10 @@ type member struct {
 	value json.RawMessage
 }
 
-// NewProfile returns a fresh profile, shaped like one Partner Center returns.
-func NewProfile(email, telephone, website string) Profile {
+// NewProfile returns a fresh profile with contact c, shaped like one Partner Center returns.
+func NewProfile(c support.Contact) Profile {
 	return Profile{
-		Email:     email,
-		Telephone: telephone,
-		Website:   website,
+		Contact: c,
 		extra: []member{
 			{name: "profileType", value: json.RawMessage(`"support_profile"`)},
 			{name: "attributes", value: json.RawMessage(`{"objectType":"PartnerSupportProfile"}`)},
@@ -39,11 +39,11 @@ func NewProfile(email, telephone, website string) Profile {
 	}
 }
 
-// WithContacts returns a copy with the three contact fields replaced and everything else kept.
-func (p Profile) WithContacts(email, telephone, website string) Profile {
+// WithContact returns a copy with the support contact replaced and everything else kept.
+func (p Profile) WithContact(c support.Contact) Profile {
 	q := p
 	q.extra = append([]member(nil), p.extra...) // the copy must not share the slice it may grow
-	q.Email, q.Telephone, q.Website = email, telephone, website
+	q.Contact = c
 	return q
 }
 
@@ -74,19 +74,17 @@ func (p Profile) find(name string) int {
 	return -1
 }
 
-// MarshalJSON writes the three contact fields in camelCase, then the kept members as they came.
+// MarshalJSON writes the contact's fields in camelCase, then the kept members as they came.
 func (p Profile) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, f := range [...]struct{ name, value string }{
-		{"email", p.Email}, {"telephone", p.Telephone}, {"website", p.Website},
-	} {
+	for i, f := range support.Fields {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(&b, f.name)
+		writeJSONString(&b, string(f))
 		b.WriteByte(':')
-		writeJSONString(&b, f.value)
+		writeJSONString(&b, p.Get(f))
 	}
 	for _, m := range p.extra {
 		b.WriteByte(',')
@@ -129,23 +127,16 @@ func (p *Profile) decode(b []byte) error {
 	}
 	var out Profile
 	err := eachMember(b, func(name string, raw []byte) error {
-		var field *string
-		switch {
-		case strings.EqualFold(name, "email"):
-			field = &out.Email
-		case strings.EqualFold(name, "telephone"):
-			field = &out.Telephone
-		case strings.EqualFold(name, "website"):
-			field = &out.Website
-		}
-		if field == nil {
+		f, isContact := contactField(name)
+		if !isContact {
 			out.keep(name, append(json.RawMessage(nil), raw...))
 			return nil
 		}
-		var err error
-		if *field, err = contactValue(raw); err != nil {
+		v, err := contactValue(raw)
+		if err != nil {
 			return fmt.Errorf("decode profile: member %q: %w", name, err)
 		}
+		out.Contact = out.With(f, v)
 		return nil
 	})
 	if err != nil {
@@ -156,6 +147,16 @@ func (p *Profile) decode(b []byte) error {
 }
 
 var errNotObject = errors.New("decode profile: not a JSON object")
+
+// contactField names the contact's field a member holds, its name matched as the service does.
+func contactField(name string) (support.Field, bool) {
+	for _, f := range support.Fields {
+		if strings.EqualFold(name, string(f)) {
+			return f, true
+		}
+	}
+	return "", false
+}
 
 // eachMember calls fn with the name and raw value of each member of a JSON object, in order.
 // b must be valid JSON (json.Valid): the walk then needs no checks of its own, and costs none of

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"pcsupport/internal/support"
 )
 
 func TestProfileUnmarshalCaseInsensitive(t *testing.T) {
@@ -44,7 +46,7 @@ func TestProfileUnmarshalValues(t *testing.T) {
 }
 
 func TestProfileMarshal(t *testing.T) {
-	got, err := json.Marshal(NewProfile("a@b.example", "+33 1 23 45 67 89", "www.example.com"))
+	got, err := json.Marshal(NewProfile(support.Contact{Email: "a@b.example", Telephone: "+33 1 23 45 67 89", Website: "www.example.com"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestProfileMarshal(t *testing.T) {
 		t.Errorf("zero profile: %s, %v", zero, err)
 	}
 	// No HTML escaping of what people type.
-	amp, _ := Profile{Website: "https://x.example/?a=1&b=<2>"}.MarshalJSON()
+	amp, _ := Profile{Contact: support.Contact{Website: "https://x.example/?a=1&b=<2>"}}.MarshalJSON()
 	if !strings.Contains(string(amp), `"https://x.example/?a=1&b=<2>"`) {
 		t.Errorf("escaped: %s", amp)
 	}
@@ -84,8 +86,8 @@ func TestProfileRoundTripOrderAndBytes(t *testing.T) {
 }
 
 func TestWithContactsDoesNotAlias(t *testing.T) {
-	p := NewProfile("a", "b", "c")
-	q := p.WithContacts("x", "y", "z")
+	p := NewProfile(support.Contact{Email: "a", Telephone: "b", Website: "c"})
+	q := p.WithContact(support.Contact{Email: "x", Telephone: "y", Website: "z"})
 	q.keep("added", json.RawMessage(`1`))
 	q.extra[0].value = json.RawMessage(`"changed"`)
 	if raw, _ := p.Extra("profileType"); string(raw) != `"support_profile"` {

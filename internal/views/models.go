@@ -89,13 +89,13 @@ type Detail struct {
 
 // ProfileForm is the support profile form and the outcome of the last action on it.
 type ProfileForm struct {
-	Action      string // where the form posts
-	CSRFToken   string
-	Fields      []Field
-	Fingerprint string // of the profile as it was loaded
-	Submission  string // identifies this rendering of the form, so a repeated submission is recognised
-	Notice      *Notice
-	Conflict    *Conflict // set when someone else changed the profile since it was loaded
+	Action     string // where the form posts
+	CSRFToken  string
+	Fields     []Field
+	Loaded     string // the values the form was loaded with, encoded (encodeLoaded), sent back with the form
+	Submission string // identifies this rendering of the form, so a repeated submission is recognised
+	Notice     *Notice
+	Conflict   *Conflict // set when someone else changed the profile since it was loaded
 	// Unavailable is set when the profile could not be loaded: no form is shown, so nobody can
 	// save empty values over the real ones.
 	Unavailable bool

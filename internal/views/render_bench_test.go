@@ -38,9 +38,9 @@ func benchForm(n *Notice) ProfileForm {
 				Hint:  "A host name such as www.example.com, or a link that starts with https://.",
 				Value: "www.contoso-partner.example", MaxLength: 256},
 		},
-		Fingerprint: "WyJzdXBwb3J0QGNvbnRvc28tcGFydG5lci5leGFtcGxlIiwiNDI1NTU1MDEwMCIsInd3dy5jb250b3NvLXBhcnRuZXIuZXhhbXBsZSJd",
-		Submission:  "0f8b6c4e-2a1d-4e7f-9b3c-5d6e7f8a9b0c",
-		Notice:      n,
+		Loaded:     "WyJzdXBwb3J0QGNvbnRvc28tcGFydG5lci5leGFtcGxlIiwiNDI1NTU1MDEwMCIsInd3dy5jb250b3NvLXBhcnRuZXIuZXhhbXBsZSJd",
+		Submission: "0f8b6c4e-2a1d-4e7f-9b3c-5d6e7f8a9b0c",
+		Notice:     n,
 	}
 }
 
