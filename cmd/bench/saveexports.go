@@ -47,7 +47,7 @@ const (
 	// a page and writing it until the connection's buffers are full, a burst of a few
 	// milliseconds; what is measured is their being held open.
 	downloadsSettle = time.Second
-	// historyDB is the app's SQLite file in --data-dir (cmd/web's historyFile).
+	// historyDB is the app's SQLite file in --data-dir (history.File).
 	historyDB = "history.db"
 )
 

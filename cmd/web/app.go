@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +12,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
+	"pcsupport/internal/history"
 	"pcsupport/internal/metrics"
 	"pcsupport/internal/middleware"
 	"pcsupport/internal/pcclient"
@@ -57,12 +57,17 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	closers = append(closers, sessionStore.close)
 	a.sessionStoreReady = sessionStore.ready
-	changeHistory, err := openHistoryStore(ctx, cfg, log)
+	changeHistory, err := history.Open(ctx, history.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL,
+		Retention: cfg.HistoryRetention, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	closers = append(closers, changeHistory.close)
+	closers = append(closers, func() {
+		if err := changeHistory.Close(); err != nil {
+			log.Warn("close the history store", "err", err)
+		}
+	})
 
 	signIn, err := auth.New(auth.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientCredential: cfg.ClientCredential, ClientAuthMethod: cfg.ClientAuthMethod,
@@ -99,11 +104,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
 		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
-		History: changeHistory.store, ObserveHistoryFailure: m.HistoryWriteFailed})
+		History: changeHistory, ObserveHistoryFailure: m.HistoryWriteFailed})
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},
-		{Name: "history store", Check: changeHistory.store.Ping, Informational: true},
+		{Name: "history store", Check: changeHistory.Ping, Informational: true},
 	}})
 	// signIn.Middleware lets each request read its session once, however many handlers ask.
 	a.handler = middleware.Compress(signIn.Middleware(router))
@@ -143,17 +148,8 @@ func newRouter(cfg *config.Config, h *handlers.Handlers, assets http.Handler, lo
 	e.Use(echomw.BodyLimit("64K"))
 	// Pages and fragments are gzipped (compress.go); static assets carry their own gzip, made once.
 
-	// For probes and scrapers: no session, no CSRF cookie.
-	e.GET(routes+"healthz", probes.Healthz)
-	e.GET(routes+"readyz", probes.Readyz(ops.readiness, log))
-	e.GET(routes+"metrics", echo.WrapHandler(ops.metrics.Handler()))
-	e.GET(routes+"static/*", echo.WrapHandler(http.StripPrefix(cfg.BasePath+"static", assets)))
-	if routes != "/" {
-		e.GET(strings.TrimSuffix(routes, "/"), func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, cfg.BasePath) })
-	}
-
-	g := e.Group(strings.TrimSuffix(routes, "/"), handlers.CSRF(cfg.BasePath, cfg.Secure()), h.EndSessionOfSomeoneElse(cfg.IdentityHeader))
-	h.Register(g)
+	h.Routes(e, routes, handlers.Operations{Healthz: probes.Healthz, Readyz: probes.Readyz(ops.readiness, log),
+		Metrics: ops.metrics.Handler(), Static: assets}, cfg.IdentityHeader)
 	return e
 }
 

@@ -69,7 +69,7 @@ func fillLongHistory(t *testing.T, app *testApp, tenant string, n int) {
 	if app.cfg.DatabaseURL != "" {
 		store, err = history.OpenPostgres(ctx, app.cfg.DatabaseURL)
 	} else {
-		store, err = history.OpenSQLite(ctx, filepath.Join(app.cfg.DataDir, historyFile))
+		store, err = history.OpenSQLite(ctx, filepath.Join(app.cfg.DataDir, history.File))
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"pcsupport/internal/clientauth"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/history"
 	"pcsupport/internal/history/pgtest"
 )
 
@@ -199,7 +200,7 @@ func checkAnotherTenantSeesNothing(t *testing.T, app *testApp) *browser {
 func checkNoSecretsInTheHistory(t *testing.T, app *testApp, people ...*browser) {
 	t.Helper()
 	var kept []byte
-	files, _ := filepath.Glob(filepath.Join(app.cfg.DataDir, historyFile+"*")) // with -wal and -shm
+	files, _ := filepath.Glob(filepath.Join(app.cfg.DataDir, history.File+"*")) // with -wal and -shm
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -27,9 +27,11 @@ type failure struct {
 	upstream   *pcclient.Error
 }
 
+// The steps of a save that can fail.
 const (
-	stepGet    = "get"
-	stepUpdate = "update"
+	stepSession = "session" // reading who is signed in
+	stepGet     = "get"
+	stepUpdate  = "update"
 )
 
 // classify decides what a failed call means. step says which call failed: after a PUT that got
@@ -40,6 +42,8 @@ func classify(err error, step string) failure {
 		return failure{status: http.StatusUnauthorized, key: "signInExpired", signIn: true}
 	case errors.Is(err, auth.ErrSignInProviderUnavailable):
 		return failure{status: http.StatusServiceUnavailable, key: "signInProvider"}
+	case errors.Is(err, auth.ErrSessionStoreUnavailable):
+		return failure{status: http.StatusServiceUnavailable, key: "sessions"}
 	}
 	var pe *pcclient.Error
 	if !errors.As(err, &pe) {
@@ -85,7 +89,11 @@ type explanation struct {
 // explain turns an error from a Partner Center call into what a person reads. correlationID is
 // the one this app sent, shown when Partner Center did not answer at all.
 func explain(l *i18n.Localizer, err error, correlationID, step string) explanation {
-	f := classify(err, step)
+	return describe(l, classify(err, step), correlationID)
+}
+
+// describe puts a classified failure into words.
+func describe(l *i18n.Localizer, f failure, correlationID string) explanation {
 	title, line := "explain."+f.key+".title", "explain."+f.key+".line"
 	var args []any
 	switch {
@@ -97,6 +105,8 @@ func explain(l *i18n.Localizer, err error, correlationID, step string) explanati
 		line = "explain.throttled.minute"
 	case f.key == "unavailable" && f.status == http.StatusGatewayTimeout:
 		title = "explain.timeout.title"
+	case f.key == "sessions":
+		title, line = "error.sessions.title", "error.sessions.line" // the words of the error page
 	}
 	switch {
 	case f.maybeSaved && f.key == "unavailable":

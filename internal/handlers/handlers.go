@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -154,38 +153,16 @@ func New(o Options) *Handlers {
 	return h
 }
 
-// Register adds the routes to g, which is mounted at the base path.
-func (h *Handlers) Register(g *echo.Group) {
-	g.Use(h.localize)
-	g.GET("/lang", h.switchLanguage)
-	g.GET("/", h.showProfile, h.requireUser)
-	g.POST("/save", h.saveProfile, h.requireUser)
-	if h.history != nil {
-		g.GET("/history", h.showHistory, h.requireUser)
-		g.GET("/history.csv", h.exportHistoryCSV, h.requireUser)
-		g.GET("/history.json", h.exportHistoryJSON, h.requireUser)
-	}
-	g.GET("/auth/signin", h.startSignIn)
-	g.GET("/auth/callback", h.callback)
-	g.POST("/auth/signout", h.signOut)
-	g.GET("/auth/signed-out", h.signedOut)
-}
-
 const userKey = "user"
 
 // requireUser lets signed-in people through and sends everyone else to sign in, coming back to
-// the page they asked for. A form sent into an ended session is kept for its owner.
+// the page they asked for (the save handles an ended session itself, keeping what was typed).
 func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, err := h.users.CurrentUser(c.Request())
-		isSave := c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/save")
 		switch {
-		case errors.Is(err, auth.ErrSessionStoreUnavailable) && isSave:
-			return h.sessionsUnavailableForSave(c, err)
 		case errors.Is(err, auth.ErrSessionStoreUnavailable):
 			return err // not signed out: the error page says to try again shortly
-		case err != nil && isSave:
-			return h.keepAndSignIn(c, readProfileForm(c))
 		case err != nil:
 			target := c.Request().URL.RequestURI()
 			if c.Request().Method != http.MethodGet {

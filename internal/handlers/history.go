@@ -2,11 +2,11 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
+	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
 	"pcsupport/internal/support"
 )
@@ -37,35 +37,35 @@ const historyTimeout = 5 * time.Second
 // historyTenant is the key of the signed-in person's history: their partner tenant, always from
 // the session, never from the request. Entra ID writes tenant ids in lowercase; other spellings
 // of the same id must meet the same history. "" when the sign-in names no tenant.
-func historyTenant(c echo.Context) string {
-	return strings.ToLower(strings.TrimSpace(currentUser(c).TenantID))
+func historyTenant(u auth.User) string {
+	return strings.ToLower(strings.TrimSpace(u.TenantID))
 }
 
 // historyContext is for a history write: it outlives the request (a person who closes the tab
 // after the save must not lose its record) but not historyTimeout.
-func historyContext(c echo.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), historyTimeout)
+func historyContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), historyTimeout)
 }
 
 // observeRead records what a Partner Center GET found: the first state of a tenant, or a change
 // made outside the app. It reports whether the write went through (false also when no history is
 // kept for this person).
-func (h *Handlers) observeRead(c echo.Context, current support.Contact, at time.Time) bool {
-	tenant := historyTenant(c)
+func (h *Handlers) observeRead(ctx context.Context, log *slog.Logger, u auth.User, current support.Contact, at time.Time) bool {
+	tenant := historyTenant(u)
 	if h.history == nil || tenant == "" {
 		return false
 	}
-	ctx, cancel := historyContext(c)
+	ctx, cancel := historyContext(ctx)
 	defer cancel()
 	if err := h.history.Observe(ctx, tenant, current, at); err != nil {
-		h.historyWriteFailed(c, historyWriteObserve, err)
+		h.historyWriteFailed(log, tenant, historyWriteObserve, err)
 		return false
 	}
 	return true
 }
 
-func (h *Handlers) historyWriteFailed(c echo.Context, write string, err error) {
-	h.logger(c).Error("change history not written", "write", write, "tenant_id", historyTenant(c), "err", err)
+func (h *Handlers) historyWriteFailed(log *slog.Logger, tenant, write string, err error) {
+	log.Error("change history not written", "write", write, "tenant_id", tenant, "err", err)
 	if h.observeHistoryFailure != nil {
 		h.observeHistoryFailure(write)
 	}

@@ -69,7 +69,7 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 	if u.MFAMissing() {
 		return h.mfaPage(c)
 	}
-	tenant := historyTenant(c)
+	tenant := historyTenant(currentUser(c))
 	if tenant == "" {
 		return echo.ErrNotFound
 	}
@@ -180,7 +180,7 @@ func (h *Handlers) exportRefused(c echo.Context, refused exportRefusal) error {
 	}
 	wait := int(exportRetryAfter / time.Second)
 	n.Lines = append(n.Lines, l.T("history.export.retry", "Count", wait))
-	h.logger(c).Info("change history export refused", "tenant_id", historyTenant(c), "busy", busy)
+	h.logger(c).Info("change history export refused", "tenant_id", historyTenant(currentUser(c)), "busy", busy)
 	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 	return h.messagePage(c, http.StatusTooManyRequests, n.Title, n, views.Action{Label: l.T("history.link"), URL: h.basePath + "history"})
 }

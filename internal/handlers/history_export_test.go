@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
@@ -25,42 +24,31 @@ import (
 )
 
 // peopleByHeader signs in whoever the request's X-Person header names: several people of one
-// app at once.
+// app at once (fakeAuth.people).
 type peopleByHeader map[string]auth.User
-
-func (p peopleByHeader) CurrentUser(r *http.Request) (auth.User, error) {
-	return p[r.Header.Get("X-Person")], nil
-}
 
 // exportApp is the handlers behind a real server, as cmd/web runs them: exports meet the
 // connection's deadlines and buffers.
 type exportApp struct {
-	t      *testing.T
-	url    string
-	h      *Handlers
-	client *http.Client // bounded: an export that should be refused may hang instead
+	*liveTestbed
+	h *Handlers
 }
 
 // newExportApp starts the handlers for people on store; configure, when given, sets the
 // handlers and the server up before it starts.
 func newExportApp(t *testing.T, store History, people peopleByHeader, configure func(*Handlers, *http.Server)) *exportApp {
 	t.Helper()
-	o := fakeSessions{ada}.options(Options{Profiles: newProfiles(), Assets: namesAsPaths{}, BasePath: "/", History: store})
-	o.Users = people
-	h := New(o)
-	e := echo.New()
-	e.HTTPErrorHandler = h.HTTPErrorHandler
-	h.Register(e.Group(""))
-	srv := httptest.NewUnstartedServer(e)
-	// A small send buffer, so that what a reader has not taken holds the server's writes up
-	// after a few KB, as it does after a few MB on a real link.
-	srv.Listener = smallSendBuffers{srv.Listener}
-	if configure != nil {
-		configure(h, srv.Config)
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &exportApp{t: t, url: srv.URL + "/", h: h, client: &http.Client{Timeout: 10 * time.Second}}
+	tb := newTestbed(t, func(o *Options) { o.History = store })
+	tb.auth.people = people
+	live := tb.serve(func(srv *httptest.Server) {
+		// A small send buffer, so that what a reader has not taken holds the server's writes up
+		// after a few KB, as it does after a few MB on a real link.
+		srv.Listener = smallSendBuffers{srv.Listener}
+		if configure != nil {
+			configure(tb.h, srv.Config)
+		}
+	})
+	return &exportApp{liveTestbed: live, h: tb.h}
 }
 
 type smallSendBuffers struct{ net.Listener }
@@ -73,10 +61,10 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// get asks for path as person, with the header pairs given.
-func (a *exportApp) get(person, path string, header ...string) (*http.Response, *goquery.Document) {
+// getAs asks for path as person, with the header pairs given.
+func (a *exportApp) getAs(person, path string, header ...string) (*http.Response, *goquery.Document) {
 	a.t.Helper()
-	return get(a.t, a.client, a.url+path, append([]string{"X-Person", person}, header...)...)
+	return a.get(path, append([]string{"X-Person", person}, header...)...)
 }
 
 // status asks for path as person and returns the answer's status (0 when none came), reading
@@ -156,9 +144,9 @@ func TestHistoryExportsOneAtATimePerPerson(t *testing.T) {
 	a := newExportApp(t, held, peopleByHeader{"ada": ada, "olga": olga}, nil)
 	first := a.holdExport(held, "ada")
 
-	resp, doc := a.get("ada", "history.json")
+	resp, doc := a.getAs("ada", "history.json")
 	checkRefused(t, resp, doc, "Your download of the change history is still under way.")
-	resp, doc = a.get("ada", "history.csv", "Accept-Language", "fr-FR")
+	resp, doc = a.getAs("ada", "history.csv", "Accept-Language", "fr-FR")
 	checkRefused(t, resp, doc, "Votre téléchargement de l'historique des modifications est toujours en cours.")
 	if page := doc.Find("main").Text(); !strings.Contains(page, "personne\u00a0:") {
 		t.Errorf("French page without a no-break space before the colon:\n%s", page)
@@ -196,9 +184,9 @@ func TestHistoryExportsLimitedInAll(t *testing.T) {
 	for i := range exportsInAll {
 		running = append(running, a.holdExport(held, fmt.Sprint(i)))
 	}
-	resp, doc := a.get(fmt.Sprint(exportsInAll), "history.csv")
+	resp, doc := a.getAs(fmt.Sprint(exportsInAll), "history.csv")
 	checkRefused(t, resp, doc, "Too many downloads of the change history are under way right now.")
-	resp, doc = a.get(fmt.Sprint(exportsInAll), "history.csv", "Accept-Language", "fr")
+	resp, doc = a.getAs(fmt.Sprint(exportsInAll), "history.csv", "Accept-Language", "fr")
 	checkRefused(t, resp, doc, "Trop de téléchargements de l'historique des modifications sont en cours.")
 
 	close(held.release)
@@ -320,7 +308,7 @@ func TestHistoryExportNobodyReadsIsCut(t *testing.T) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		t.Fatalf("a download nobody read for 2 s was neither cut nor sent on: %d bytes, then %v", len(got), err)
 	}
-	if resp, _ := a.get("ada", "history.json"); resp.StatusCode != http.StatusOK {
+	if resp, _ := a.getAs("ada", "history.json"); resp.StatusCode != http.StatusOK {
 		t.Errorf("the next download once the stalled one was cut: %d", resp.StatusCode)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // historyLine is the line under the form, "Last changed 3 days ago by Ada Admin" (or the change
 // noticed from outside), with the link to the history; nil when no history is kept for the person.
 func (h *Handlers) historyLine(c echo.Context) *views.HistoryLine {
-	tenant := historyTenant(c)
+	tenant := historyTenant(currentUser(c))
 	if h.history == nil || tenant == "" {
 		return nil
 	}

@@ -20,7 +20,7 @@ func (h *Handlers) showHistory(c echo.Context) error {
 	}
 	l := h.loc(c)
 	vm := views.HistoryPage{Page: h.page(c, l.T("history.title")), FormURL: h.basePath}
-	tenant := historyTenant(c)
+	tenant := historyTenant(currentUser(c))
 	if tenant == "" {
 		vm.Empty = l.T("history.noTenant")
 		return render(c, http.StatusOK, views.HistoryPageView(vm))

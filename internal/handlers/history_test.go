@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -20,7 +18,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
@@ -34,15 +31,12 @@ var (
 	olga = auth.User{Subject: "s-olga", ObjectID: "oid-olga", Name: "Olga Other", Username: "olga@fabrikam.example", TenantID: "tenant-b", AMR: []string{"pwd", "mfa"}}
 )
 
-// historyApp is the handlers of one signed-in person, with a change history.
+// historyApp is the handlers of one signed-in person, with a change history, behind a server.
 type historyApp struct {
-	t        *testing.T
-	url      string
-	client   *http.Client
-	profiles *fakeProfiles
-	audit    *bytes.Buffer
-	mu       sync.Mutex
-	failed   []string // what HistoryWriteObserver was told
+	*liveTestbed
+	tb     *testbed
+	mu     sync.Mutex
+	failed []string // what HistoryWriteObserver was told
 }
 
 func openSQLiteHistory(t *testing.T) *history.SQLiteStore {
@@ -55,28 +49,18 @@ func openSQLiteHistory(t *testing.T) *history.SQLiteStore {
 	return s
 }
 
-func newProfiles() *fakeProfiles {
-	return &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})}
-}
-
-func newHistoryApp(t *testing.T, u auth.User, store History, profiles *fakeProfiles) *historyApp {
+// newHistoryApp is the testbed's handlers with store as the change history, u signed in, and
+// Partner Center holding Contoso's first values.
+func newHistoryApp(t *testing.T, u auth.User, store History) *historyApp {
 	t.Helper()
-	a := &historyApp{t: t, profiles: profiles, audit: &bytes.Buffer{}}
-	h := New(fakeSessions{u}.options(Options{Profiles: profiles, Assets: namesAsPaths{}, BasePath: "/",
-		Audit: slog.New(slog.NewJSONHandler(a.audit, nil)), History: store,
-		ObserveHistoryFailure: func(write string) { a.mu.Lock(); a.failed = append(a.failed, write); a.mu.Unlock() }}))
-	e := echo.New()
-	e.HTTPErrorHandler = h.HTTPErrorHandler
-	h.Register(e.Group(""))
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	a.url, a.client = srv.URL+"/", srv.Client()
+	a := &historyApp{}
+	a.tb = newTestbed(t, func(o *Options) {
+		o.History = store
+		o.ObserveHistoryFailure = func(write string) { a.mu.Lock(); a.failed = append(a.failed, write); a.mu.Unlock() }
+	})
+	a.tb.auth.user = &u
+	a.liveTestbed = a.tb.serve()
 	return a
-}
-
-func (a *historyApp) get(path string, header ...string) (*http.Response, *goquery.Document) {
-	a.t.Helper()
-	return get(a.t, a.client, a.url+path, header...)
 }
 
 // save loads the form, sets the values and saves it as htmx does; it returns the fragment.
@@ -88,30 +72,13 @@ func (a *historyApp) save(values map[string]string, header ...string) (*http.Res
 	for k, v := range values {
 		form.Set(k, v)
 	}
-	return a.post(form, header...)
+	return a.postSave(form, header...)
 }
 
-func (a *historyApp) post(form url.Values, header ...string) (*http.Response, *goquery.Document) {
+// postSave sends form to the save as htmx does.
+func (a *historyApp) postSave(form url.Values, header ...string) (*http.Response, *goquery.Document) {
 	a.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, a.url+"save", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("HX-Request", "true")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, _ := goquery.NewDocumentFromReader(resp.Body)
-	return resp, doc
-}
-
-func (p *fakeProfiles) setOutside(email, tel, web string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.profile = pcclient.NewProfile(support.Contact{Email: email, Telephone: tel, Website: web})
+	return a.post("save", form, append([]string{"HX-Request", "true"}, header...)...)
 }
 
 // shownEntry is an entry of the history page as a person reads it.
@@ -149,7 +116,7 @@ func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Te
 // under the form tells of it at once; the values first read are the starting point, shown last
 // and not as a change.
 func TestHistoryRecordsASaveMadeHere(t *testing.T) {
-	a := newHistoryApp(t, ada, openSQLiteHistory(t), newProfiles())
+	a := newHistoryApp(t, ada, openSQLiteHistory(t))
 	_, doc := a.get("")
 	if got := text(doc.Find("#last-change")); !strings.Contains(got, "No change recorded since this app first read these values") ||
 		doc.Find(`#last-change a[href="/history"]`).Length() != 1 {
@@ -181,7 +148,7 @@ func TestHistoryRecordsASaveMadeHere(t *testing.T) {
 		!slices.Equal(saved.Changes, []string{"Telephone: Before: 4255550100 After: +33 1 23 45 67 89"}) {
 		t.Errorf("saved entry: %+v", saved)
 	}
-	put := a.profiles.calls[len(a.profiles.calls)-1]
+	put := a.tb.pc.requests[len(a.tb.pc.requests)-1]
 	if !slices.Equal(saved.Details, []string{"Correlation id " + put.CorrelationID, "Request id " + put.RequestID}) || put.RequestID == "" {
 		t.Errorf("saved entry's ids %v, the PUT's %s / %s", saved.Details, put.CorrelationID, put.RequestID)
 	}
@@ -197,9 +164,9 @@ func TestHistoryRecordsASaveMadeHere(t *testing.T) {
 // A change made elsewhere is noticed when the page loads: one entry, "outside this app", with
 // before and after and nobody named; the line under the form says so with the date in full.
 func TestHistoryNoticesAnOutsideChangeOnLoad(t *testing.T) {
-	a := newHistoryApp(t, ada, openSQLiteHistory(t), newProfiles())
+	a := newHistoryApp(t, ada, openSQLiteHistory(t))
 	a.get("")
-	a.profiles.setOutside("help@contoso.example", "4255550100", "www.contoso.example")
+	a.tb.pc.set("help@contoso.example", "4255550100", "www.contoso.example")
 	_, doc := a.get("")
 	a.get("") // seen again: nothing new
 	line := text(doc.Find("#last-change"))
@@ -221,28 +188,28 @@ func TestHistoryNoticesAnOutsideChangeOnLoad(t *testing.T) {
 // stops (someone else changed it) or finds the typed values already there; a refused save
 // records nothing of its own.
 func TestHistoryNoticesAnOutsideChangeOnASavesCheck(t *testing.T) {
-	a := newHistoryApp(t, ada, openSQLiteHistory(t), newProfiles())
+	a := newHistoryApp(t, ada, openSQLiteHistory(t))
 	_, doc := a.get("")
 	form := url.Values{}
 	doc.Find("#profile form input").Each(func(_ int, s *goquery.Selection) { form.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
 
-	a.profiles.setOutside("support@contoso.example", "4255550111", "www.contoso.example")
+	a.tb.pc.set("support@contoso.example", "4255550111", "www.contoso.example")
 	form.Set("website", "www.mine.example")
-	if resp, _ := a.post(form); resp.StatusCode != http.StatusConflict {
+	if resp, _ := a.postSave(form); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("save over a change made elsewhere: %d, want the conflict", resp.StatusCode)
 	}
-	a.profiles.setOutside("support@contoso.example", "4255550122", "www.mine.example")
+	a.tb.pc.set("support@contoso.example", "4255550122", "www.mine.example")
 	form.Set("telephone", "4255550122")
 	form.Set("submission", newSubmissionID())
-	if resp, frag := a.post(form); resp.StatusCode != http.StatusOK || !strings.Contains(text(frag.Find("#notice")), "already has these values") {
+	if resp, frag := a.postSave(form); resp.StatusCode != http.StatusOK || !strings.Contains(text(frag.Find("#notice")), "already has these values") {
 		t.Fatalf("save of values already there: %d %s", resp.StatusCode, text(frag.Find("#notice")))
 	}
-	a.profiles.mu.Lock()
-	a.profiles.err = &pcclient.Error{Kind: pcclient.KindForbidden, Status: 403, Code: "900150"}
-	a.profiles.mu.Unlock()
+	a.tb.pc.mu.Lock()
+	a.tb.pc.getErrs = []error{&pcclient.Error{Kind: pcclient.KindForbidden, Status: 403, Code: "900150"}}
+	a.tb.pc.mu.Unlock()
 	form.Set("telephone", "4255550133")
 	form.Set("submission", newSubmissionID())
-	if resp, _ := a.post(form); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := a.postSave(form); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("refused save: %d", resp.StatusCode)
 	}
 
@@ -265,7 +232,7 @@ func TestHistoryNoticesAnOutsideChangeOnASavesCheck(t *testing.T) {
 // while new entries arrive; an edited cursor still shows the history.
 func TestHistoryPages(t *testing.T) {
 	store := openSQLiteHistory(t)
-	a := newHistoryApp(t, ada, store, newProfiles())
+	a := newHistoryApp(t, ada, store)
 	at := time.Date(2026, 11, 28, 10, 42, 0, 0, time.UTC)
 	for i := range 120 { // a baseline and 119 outside changes
 		c := support.Contact{Email: fmt.Sprintf("s%03d@contoso.example", i), Telephone: "4255550100", Website: "www.contoso.example"}
@@ -324,8 +291,9 @@ func TestHistoryPages(t *testing.T) {
 // and their exports hold only theirs.
 func TestHistoryTenantIsolation(t *testing.T) {
 	store := openSQLiteHistory(t)
-	contoso := newHistoryApp(t, ada, store, newProfiles())
-	fabrikam := newHistoryApp(t, olga, store, &fakeProfiles{profile: pcclient.NewProfile(support.Contact{Email: "help@fabrikam.example", Telephone: "4255550999", Website: "www.fabrikam.example"})})
+	contoso := newHistoryApp(t, ada, store)
+	fabrikam := newHistoryApp(t, olga, store)
+	fabrikam.tb.pc.set("help@fabrikam.example", "4255550999", "www.fabrikam.example")
 
 	contoso.save(map[string]string{"email": "secret-contoso@contoso.example"})
 	_, doc := fabrikam.get("history")
@@ -371,9 +339,9 @@ func TestHistoryTenantIsolation(t *testing.T) {
 func TestHistoryExports(t *testing.T) {
 	evil := ada
 	evil.Name = `=HYPERLINK("http://evil.example","x")`
-	a := newHistoryApp(t, evil, openSQLiteHistory(t), newProfiles())
+	a := newHistoryApp(t, evil, openSQLiteHistory(t))
 	a.save(map[string]string{"telephone": "+33 1 23 45 67 89"})
-	a.profiles.setOutside("-help@contoso.example", "+33 1 23 45 67 89", "www.contoso.example")
+	a.tb.pc.set("-help@contoso.example", "+33 1 23 45 67 89", "www.contoso.example")
 	a.get("")
 	_, doc := a.get("history")
 	page := historyEntries(doc)
@@ -481,7 +449,7 @@ func (failingHistory) Export(context.Context, string, func(history.Entry) error)
 // says the history lacks it, the audit record is written and the failure counted; the history
 // page and the exports say the history cannot be read.
 func TestHistoryStoreDown(t *testing.T) {
-	a := newHistoryApp(t, ada, failingHistory{}, newProfiles())
+	a := newHistoryApp(t, ada, failingHistory{})
 	resp, doc := a.get("")
 	if resp.StatusCode != http.StatusOK || doc.Find("#telephone").Length() != 1 ||
 		!strings.Contains(text(doc.Find("#last-change")), "The change history cannot be read right now.") {
@@ -493,14 +461,12 @@ func TestHistoryStoreDown(t *testing.T) {
 		!strings.Contains(notice, "The change history could not record this save right now; the app's audit log has it.") {
 		t.Errorf("save with the history down: %d %q", resp.StatusCode, notice)
 	}
-	a.profiles.mu.Lock()
-	tel := a.profiles.profile.Telephone
-	a.profiles.mu.Unlock()
+	tel := a.tb.pc.current().Telephone
 	if tel != "+33 1 23 45 67 89" {
 		t.Errorf("Partner Center holds %q", tel)
 	}
-	if !strings.Contains(a.audit.String(), `"outcome":"saved"`) {
-		t.Errorf("no audit record of the save: %s", a.audit.String())
+	if !strings.Contains(a.tb.audit.String(), `"outcome":"saved"`) {
+		t.Errorf("no audit record of the save: %s", a.tb.audit.String())
 	}
 	a.mu.Lock()
 	failed := strings.Join(a.failed, ",")
@@ -533,7 +499,7 @@ func TestSavedNoticeAcrossTheRedirectSaysTheHistoryLacksIt(t *testing.T) {
 // The history in French: dates with French month names, the line under the form in French.
 func TestHistoryInFrench(t *testing.T) {
 	store := openSQLiteHistory(t)
-	a := newHistoryApp(t, ada, store, newProfiles())
+	a := newHistoryApp(t, ada, store)
 	fr := []string{"Accept-Language", "fr-FR"}
 	a.save(map[string]string{"telephone": "+33 1 23 45 67 89"}, fr...)
 	_, doc := a.get("", fr...)
@@ -595,7 +561,7 @@ func TestTimesInWords(t *testing.T) {
 func TestHistoryNeedsMFA(t *testing.T) {
 	nomfa := ada
 	nomfa.AMR = []string{"pwd"}
-	a := newHistoryApp(t, nomfa, openSQLiteHistory(t), newProfiles())
+	a := newHistoryApp(t, nomfa, openSQLiteHistory(t))
 	for _, p := range []string{"history", "history.csv", "history.json"} {
 		if resp, doc := a.get(p); resp.StatusCode != http.StatusForbidden || !strings.Contains(text(doc.Find("main")), "multi-factor") {
 			t.Errorf("%s without MFA: %d", p, resp.StatusCode)
@@ -608,7 +574,7 @@ func TestHistoryExportsStreamLongHistories(t *testing.T) {
 	defer func(n int) { exportFlushEvery = n }(exportFlushEvery)
 	exportFlushEvery = 4
 	store := openSQLiteHistory(t)
-	a := newHistoryApp(t, ada, store, newProfiles())
+	a := newHistoryApp(t, ada, store)
 	for i := range 10 {
 		c := support.Contact{Email: fmt.Sprintf("s%d@contoso.example", i), Telephone: "1", Website: "w.example"}
 		if err := store.Observe(context.Background(), "tenant-a", c, time.Now()); err != nil {

@@ -3,20 +3,44 @@ package handlers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"pcsupport/internal/auth"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/support"
 )
 
-// saveProfile saves the form: save decides what happens, recordSave writes it down, answerSave
-// tells the person (also when the history could not be written).
+// saveProfile saves the form. It is the save's edge: it reads the request into a saveRequest,
+// save decides what happens, recordSave writes it down, answerSave tells the person (also when
+// the history could not be written). Only the first and the last see Echo.
 func (h *Handlers) saveProfile(c echo.Context) error {
-	res := h.save(c, readProfileForm(c))
-	res = h.recordSave(c, res)
+	in := h.readSaveRequest(c)
+	res := h.save(in)
+	res = h.recordSave(in, res)
 	return h.answerSave(c, res)
+}
+
+// saveRequest is everything a save is decided from, read from the request by its edge.
+type saveRequest struct {
+	ctx      context.Context
+	user     auth.User
+	userErr  error // the session has ended (or could not be read): there is no user
+	form     profileForm
+	upstream upstreamCalls
+	log      *slog.Logger // this request's, with its id
+	audit    *slog.Logger
+}
+
+func (h *Handlers) readSaveRequest(c echo.Context) saveRequest {
+	u, err := h.users.CurrentUser(c.Request())
+	if err == nil {
+		c.Set(userKey, u) // for the answer's page: its header, the line under the form
+	}
+	return saveRequest{ctx: c.Request().Context(), user: u, userErr: err, form: readProfileForm(c),
+		upstream: h.upstream(c), log: h.logger(c), audit: h.auditLog(c)}
 }
 
 // tenantLockWait bounds how long a save waits for other saves of the same partner.
@@ -25,8 +49,13 @@ const tenantLockWait = 15 * time.Second // the default of Handlers.tenantLockWai
 // save validates the form, checks that nobody changed the profile since the form was loaded,
 // merges the three fields into the profile as Partner Center has it now and PUTs the whole
 // profile back. It answers nothing: the result says what happened.
-func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
-	res := saveResult{user: currentUser(c), form: f, at: time.Now()}
+func (h *Handlers) save(in saveRequest) saveResult {
+	f := in.form
+	res := saveResult{user: in.user, form: f, at: time.Now()}
+	if in.userErr != nil {
+		// The session ended before this form came back (or its store does not answer).
+		return failed(res, in.userErr, stepSession)
+	}
 	if errs := validate(f.typed); len(errs) > 0 {
 		res.outcome, res.invalid = outcomeInvalid, errs
 		return res
@@ -42,7 +71,7 @@ func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 
 	// One click, one change: a repeat of a form that is being or has been saved gets that outcome.
 	key := res.user.Subject + "/" + f.submission
-	claim, earlier, err := h.submissions.begin(c.Request().Context(), key)
+	claim, earlier, err := h.submissions.begin(in.ctx, key)
 	if err != nil {
 		res.outcome, res.err = outcomeFailed, err
 		return res
@@ -52,7 +81,7 @@ func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 		res.correlationID, res.requestID = earlier.correlationID, earlier.requestID
 		return res
 	}
-	res = h.saveUpstream(c, res)
+	res = h.saveUpstream(in, res)
 	if res.outcome == outcomeAlreadyCurrent {
 		if lp, ok := h.submissions.takeLost(key, *res.current); ok {
 			res.confirms = &lp
@@ -64,9 +93,9 @@ func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 
 // saveUpstream does the Partner Center part under the partner's lock, so that two saves in this
 // app never interleave their check and their PUT.
-func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
+func (h *Handlers) saveUpstream(in saveRequest, res saveResult) saveResult {
 	f := res.form
-	lockCtx, cancel := context.WithTimeout(c.Request().Context(), h.tenantLockWait)
+	lockCtx, cancel := context.WithTimeout(in.ctx, h.tenantLockWait)
 	unlock, err := h.tenantLocks.Lock(lockCtx, res.user.TenantID)
 	cancel()
 	if err != nil {
@@ -75,7 +104,7 @@ func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
 	}
 	defer unlock()
 
-	pc := h.upstream(c)
+	pc := in.upstream
 	res.correlationID = pcclient.NewID()
 	res.started = time.Now() // before the check: another replica may notice this save's change from here on
 	fetched, err := pc.get(res.correlationID)
@@ -105,9 +134,11 @@ func (h *Handlers) saveUpstream(c echo.Context, res saveResult) saveResult {
 	return res
 }
 
+// failed is the result of a step that failed: what it means is classified here, once.
 func failed(res saveResult, err error, step string) saveResult {
 	res.err, res.step = err, step
-	res.outcome = outcomeOfFailure(classify(err, step))
+	res.failure = classify(err, step)
+	res.outcome = outcomeOfFailure(res.failure)
 	if pe := (*pcclient.Error)(nil); errors.As(err, &pe) && pe.RequestID != "" {
 		res.requestID = pe.RequestID
 	}

@@ -25,7 +25,8 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		return h.loadFailed(c, err, correlationID)
 	}
 	loaded := p.Contact
-	h.observeRead(c, loaded, sent) // before the form is built: its history line may be this change
+	// Before the form is built: its history line may be this change.
+	h.observeRead(c.Request().Context(), h.logger(c), currentUser(c), loaded, sent)
 	values := loaded
 	kept := h.restoreKept(c)
 	if kept != nil {
@@ -65,6 +66,12 @@ func (h *Handlers) loadFailed(c echo.Context, err error, correlationID string) e
 	vm := views.ProfilePage{Page: h.page(c, l.T("load.failedTitle")), Form: views.ProfileForm{
 		Notice: &ex.notice, Unavailable: true, ReloadURL: c.Request().URL.RequestURI()}}
 	return render(c, ex.status, views.ProfilePageView(vm))
+}
+
+// upstream are the Partner Center calls of the request c, as its signed-in person.
+func (h *Handlers) upstream(c echo.Context) upstreamCalls {
+	return upstreamCalls{ctx: c.Request().Context(), profiles: h.profiles, locale: h.loc(c).PCLocale,
+		creds: sessionCredentials{tokens: h.tokens, w: c.Response(), r: c.Request()}}
 }
 
 // restoreKept returns the form values kept when the person's session ended mid-edit; the

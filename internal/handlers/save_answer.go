@@ -47,6 +47,11 @@ func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
 		return h.respondSaved(c, res)
 	case outcomeSignInRequired:
 		return h.keepAndSignIn(c, f)
+	case outcomeFailed:
+		if res.failure.key == "sessions" && isHTMX(c) {
+			return res.err // the error handler's message in the alert area; the form stays as typed
+		}
+		return h.respondFailure(c, res)
 	default:
 		return h.respondFailure(c, res)
 	}
@@ -116,7 +121,7 @@ func (h *Handlers) respondConflict(c echo.Context, f profileForm, current suppor
 // respondFailure explains a failed call, with the form as typed for a retry.
 func (h *Handlers) respondFailure(c echo.Context, res saveResult) error {
 	l := h.loc(c)
-	ex := explain(l, res.err, res.correlationID, res.step)
+	ex := describe(l, res.failure, res.correlationID)
 	if ex.retryIn > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
 	}
@@ -155,18 +160,6 @@ func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
 		}
 	}
 	return h.redirectToSignIn(c, h.basePath, false)
-}
-
-// sessionsUnavailableForSave answers a save whose session cannot be read (the session store is
-// down): htmx leaves the form in the page and gets the message in the alert area; without
-// JavaScript the page shows the form again with what was typed.
-func (h *Handlers) sessionsUnavailableForSave(c echo.Context, err error) error {
-	if isHTMX(c) {
-		return err
-	}
-	n := noticeOf(views.NoticeError, h.loc(c), "error.sessions.title", "error.sessions.line")
-	n.Lines = append(n.Lines, h.loc(c).T("save.keepValues"))
-	return h.respondForm(c, http.StatusServiceUnavailable, readProfileForm(c), nil, &n)
 }
 
 // respondForm answers with the form as typed: the fragment for htmx, the whole page otherwise.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/labstack/echo/v4"
-
 	"pcsupport/internal/history"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/support"
@@ -22,11 +20,14 @@ type SaveObserver func(outcome string)
 // tokens, cookies or secrets; Partner Center's own audit records do not cover this resource),
 // and the metric. It returns the result with historyNotRecorded set when a confirmed save is
 // missing from the history.
-func (h *Handlers) recordSave(c echo.Context, res saveResult) saveResult {
-	res = h.recordHistory(c, res)
+func (h *Handlers) recordSave(in saveRequest, res saveResult) saveResult {
 	if h.observeSave != nil {
 		h.observeSave(string(res.outcome))
 	}
+	if res.step == stepSession {
+		return res // nobody signed in: nothing of what was sent is kept, not even in the log
+	}
+	res = h.recordHistory(in, res)
 	u := res.user
 	attrs := []slog.Attr{
 		slog.String("audit", "support_profile_save"),
@@ -57,9 +58,9 @@ func (h *Handlers) recordSave(c echo.Context, res saveResult) saveResult {
 	if res.requestID != "" {
 		attrs = append(attrs, slog.String("ms_request_id", res.requestID))
 	}
-	h.auditLog(c).LogAttrs(c.Request().Context(), slog.LevelInfo, "support profile save", attrs...)
+	in.audit.LogAttrs(in.ctx, slog.LevelInfo, "support profile save", attrs...)
 	if res.err != nil && res.outcome != outcomeSignInRequired {
-		h.logger(c).Warn("save support profile failed", "step", res.step, "user", u.Username, "correlation_id", res.correlationID, "err", res.err)
+		in.log.Warn("save support profile failed", "step", res.step, "user", u.Username, "correlation_id", res.correlationID, "err", res.err)
 	}
 	return res
 }
@@ -69,38 +70,38 @@ func (h *Handlers) recordSave(c echo.Context, res saveResult) saveResult {
 // check read (a colleague's change elsewhere, noticed here). Refused attempts change nothing
 // upstream, so they are not history (the audit record keeps them); a repeated submission was
 // recorded by the first.
-func (h *Handlers) recordHistory(c echo.Context, res saveResult) saveResult {
+func (h *Handlers) recordHistory(in saveRequest, res saveResult) saveResult {
 	switch {
 	case res.outcome == outcomeSaved:
-		res.historyNotRecorded = h.recordSaved(c, res) != nil
+		res.historyNotRecorded = h.recordSaved(in, res) != nil
 	case res.confirms != nil:
 		// The values upstream are the ones a lost PUT of this form sent: its save, not a change
 		// made outside the app.
 		lp := res.confirms
 		lost := res
 		lost.current, lost.stored, lost.correlationID, lost.requestID, lost.started = &lp.before, &lp.after, lp.correlationID, lp.requestID, lp.started
-		res.historyNotRecorded = h.recordSaved(c, lost) != nil
+		res.historyNotRecorded = h.recordSaved(in, lost) != nil
 	case res.current != nil && res.outcome != outcomeDuplicate:
-		h.observeRead(c, *res.current, res.started)
+		h.observeRead(in.ctx, in.log, res.user, *res.current, res.started)
 	}
 	return res
 }
 
 // recordSaved writes a confirmed save; nil also when no history is kept for this person.
-func (h *Handlers) recordSaved(c echo.Context, res saveResult) error {
-	tenant := historyTenant(c)
+func (h *Handlers) recordSaved(in saveRequest, res saveResult) error {
+	u := res.user
+	tenant := historyTenant(u)
 	if h.history == nil || tenant == "" {
 		return nil
 	}
-	u := res.user
-	ctx, cancel := historyContext(c)
+	ctx, cancel := historyContext(in.ctx)
 	defer cancel()
 	err := h.history.RecordSave(ctx, history.Save{TenantID: tenant,
 		By:     history.Person{ObjectID: u.ObjectID, Name: u.Name, Username: u.Username},
 		Before: *res.current, After: *res.stored,
 		CorrelationID: res.correlationID, RequestID: res.requestID, Started: res.started, At: res.at})
 	if err != nil {
-		h.historyWriteFailed(c, historyWriteSave, err)
+		h.historyWriteFailed(in.log, tenant, historyWriteSave, err)
 	}
 	return err
 }

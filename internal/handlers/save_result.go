@@ -40,8 +40,9 @@ type saveResult struct {
 	current *support.Contact // what Partner Center had at the check; nil when no check was made
 	stored  *support.Contact // what Partner Center stored (saved, duplicate)
 
-	err  error  // the failed call's error
-	step string // which call failed: stepGet or stepUpdate
+	err     error   // the failed step's error
+	step    string  // which step failed: stepSession, stepGet or stepUpdate
+	failure failure // what err means (classify), set with it
 
 	correlationID string    // of the check and the PUT
 	requestID     string    // the PUT's MS-RequestId (the form's submission id), or Partner Center's on a failure
@@ -68,7 +69,7 @@ func (r saveResult) status() int {
 	case outcomeConflict:
 		return http.StatusConflict
 	case outcomeSignInRequired, outcomeRefused, outcomeUnknown, outcomeFailed:
-		return classify(r.err, r.step).status
+		return r.failure.status
 	}
 	return http.StatusOK
 }

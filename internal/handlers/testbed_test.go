@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
@@ -60,7 +62,7 @@ func newTestbed(t *testing.T, configure ...func(*Options)) *testbed {
 	tb.h = New(o)
 	tb.e = echo.New()
 	tb.e.HTTPErrorHandler = tb.h.HTTPErrorHandler
-	tb.h.Register(tb.e.Group("", CSRF("/", false)))
+	tb.h.Routes(tb.e, "/", Operations{}, "")
 	return tb
 }
 
@@ -193,7 +195,8 @@ func (p *scriptedProfiles) UpdateSupportProfile(_ context.Context, o pcclient.Ca
 type fakeAuth struct {
 	mu       sync.Mutex
 	user     *auth.User
-	userErr  error // when user is nil: default auth.ErrNotSignedIn
+	people   map[string]auth.User // when set, the person the request's X-Person header names is signed in
+	userErr  error                // when user is nil: default auth.ErrNotSignedIn
 	tokenErr error
 	// tokenRefusedFrom makes the token source's n-th call and later ones fail as a refused
 	// refresh would (0: never): a token that expired between two calls of one request.
@@ -215,9 +218,12 @@ type fakeAuth struct {
 	}
 }
 
-func (f *fakeAuth) CurrentUser(*http.Request) (auth.User, error) {
+func (f *fakeAuth) CurrentUser(r *http.Request) (auth.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.people != nil {
+		return f.people[r.Header.Get("X-Person")], nil
+	}
 	if f.user == nil {
 		if f.userErr != nil {
 			return auth.User{}, f.userErr
@@ -310,4 +316,65 @@ func (f *fakeAuth) TakeKeptFormValues(http.ResponseWriter, *http.Request) url.Va
 	v := f.kept
 	f.kept = nil
 	return v
+}
+
+// liveTestbed is the testbed behind a real server, as cmd/web runs the handlers: for what meets
+// the connection (exports' deadlines and buffers) or keeps cookies across requests. Its client
+// keeps cookies and holds the CSRF cookie a browser would have.
+type liveTestbed struct {
+	t      *testing.T
+	url    string // ends in "/"
+	client *http.Client
+}
+
+// serve starts the testbed's handlers behind a server; configure, when given, sets the server up
+// before it starts.
+func (tb *testbed) serve(configure ...func(*httptest.Server)) *liveTestbed {
+	tb.t.Helper()
+	srv := httptest.NewUnstartedServer(tb.e)
+	for _, c := range configure {
+		c(srv)
+	}
+	srv.Start()
+	tb.t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(srv.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: csrfCookie, Value: testCSRF, Path: "/"}})
+	return &liveTestbed{t: tb.t, url: srv.URL + "/", client: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// get asks for path with the header pairs given, and reads the answer as HTML.
+func (l *liveTestbed) get(path string, header ...string) (*http.Response, *goquery.Document) {
+	l.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, l.url+path, nil)
+	return l.do(req, header...)
+}
+
+// post sends form to path as a browser would, with the CSRF token; htmx when the headers say so.
+func (l *liveTestbed) post(path string, form url.Values, header ...string) (*http.Response, *goquery.Document) {
+	l.t.Helper()
+	if form.Get(csrfField) == "" {
+		form.Set(csrfField, testCSRF)
+	}
+	req, _ := http.NewRequest(http.MethodPost, l.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return l.do(req, header...)
+}
+
+func (l *liveTestbed) do(req *http.Request, header ...string) (*http.Response, *goquery.Document) {
+	l.t.Helper()
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return resp, doc
 }

@@ -1,4 +1,4 @@
-package main
+package history
 
 import (
 	"context"
@@ -8,35 +8,39 @@ import (
 	"sync"
 	"time"
 
-	"pcsupport/internal/config"
-	"pcsupport/internal/history"
 	"pcsupport/internal/support"
 )
 
-// historyFile is the SQLite file of the change history, in --data-dir.
-const historyFile = "history.db"
+// File is the SQLite file of the change history, in the data directory.
+const File = "history.db"
 
-// historyTrustFor is how long a replica believes what it knows of a tenant's newest history
-// state before asking PostgreSQL again (see history.Cached): the line under the form may lag
-// another replica's save by this much.
-const historyTrustFor = 5 * time.Second
+// trustPostgresFor is how long a replica believes what it knows of a tenant's newest state
+// before asking PostgreSQL again (see Cached): the line under the form may lag another
+// replica's save by this much.
+const trustPostgresFor = 5 * time.Second
 
-// historyBackend is the configured change history store and its retention.
-type historyBackend struct {
-	store history.Store
-	close func()
+// Options say which change history to open.
+type Options struct {
+	DataDir     string        // where the SQLite file lives when DatabaseURL is ""
+	DatabaseURL string        // PostgreSQL, shared by every replica
+	Retention   time.Duration // how long entries are kept; 0 keeps them forever
+	Logger      *slog.Logger
 }
 
-// openHistoryStore opens the change history: PostgreSQL when --database-url is set (shared by
-// every replica), else a SQLite file in --data-dir (nothing to set up). A PostgreSQL that does not
-// answer yet is logged, not fatal: the app starts and serves, /readyz names the history store,
-// and the history is kept from when the database answers. A schema newer than this binary is
-// fatal: writing to it could corrupt what a newer version keeps.
-func openHistoryStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*historyBackend, error) {
-	var store history.Store
-	if cfg.DatabaseURL == "" {
-		path := filepath.Join(cfg.DataDir, historyFile)
-		s, err := history.OpenSQLite(ctx, path)
+// Open opens the change history: PostgreSQL when o.DatabaseURL is set (shared by every replica),
+// else a SQLite file in o.DataDir (nothing to set up), behind Cached, with retention running
+// until Close. A PostgreSQL that does not answer yet is logged, not fatal: the store fails every
+// call until a background attempt opens it. A schema newer than this binary is fatal: writing
+// to it could corrupt what a newer version keeps.
+func Open(ctx context.Context, o Options) (Store, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	var store Store
+	if o.DatabaseURL == "" {
+		path := filepath.Join(o.DataDir, File)
+		s, err := OpenSQLite(ctx, path)
 		if err != nil {
 			return nil, err
 		}
@@ -44,14 +48,14 @@ func openHistoryStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 		store = s
 	} else {
 		openCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		s, err := history.OpenPostgres(openCtx, cfg.DatabaseURL)
+		s, err := OpenPostgres(openCtx, o.DatabaseURL)
 		cancel()
 		switch {
-		case errors.Is(err, history.ErrSchemaTooNew):
+		case errors.Is(err, ErrSchemaTooNew):
 			return nil, err
 		case err != nil:
 			log.Warn("history store not reachable yet; trying again in the background", "err", err)
-			store = openPostgresLater(cfg.DatabaseURL, log)
+			store = openPostgresLater(o.DatabaseURL, log)
 		default:
 			log.Info("change history", "store", "PostgreSQL")
 			store = s
@@ -60,35 +64,40 @@ func openHistoryStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 	// With SQLite this process makes every write, so what it knows is always current; with
 	// PostgreSQL other replicas write too, and what this one knows is asked again after a while.
 	trustFor := time.Duration(0)
-	if cfg.DatabaseURL != "" {
-		trustFor = historyTrustFor
+	if o.DatabaseURL != "" {
+		trustFor = trustPostgresFor
 	}
-	store = history.Cached(store, trustFor)
+	store = Cached(store, trustFor)
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	retentionDone := make(chan struct{})
 	go func() {
 		defer close(retentionDone)
-		history.RunRetention(retentionCtx, store, cfg.HistoryRetention, time.Hour, log)
+		RunRetention(retentionCtx, store, o.Retention, time.Hour, log)
 	}()
-	return &historyBackend{store: store, close: func() {
-		stopRetention()
-		<-retentionDone
-		if err := store.Close(); err != nil {
-			log.Warn("close the history store", "err", err)
-		}
-	}}, nil
+	return &withRetention{Store: store, stop: func() { stopRetention(); <-retentionDone }}, nil
+}
+
+// withRetention is a store whose retention loop ends when it is closed.
+type withRetention struct {
+	Store
+	stop func()
+}
+
+func (s *withRetention) Close() error {
+	s.stop()
+	return s.Store.Close()
 }
 
 // laterStore is a PostgreSQL history that did not answer at start: every call fails (as it would
 // on a database that went away) until a background attempt opens it.
 type laterStore struct {
 	mu     sync.RWMutex
-	opened history.Store
+	opened Store
 	closed bool
 	stop   context.CancelFunc
 }
 
-var errHistoryNotOpen = errors.New("history: PostgreSQL not reachable since start")
+var errNotOpenYet = errors.New("history: PostgreSQL not reachable since start")
 
 func openPostgresLater(url string, log *slog.Logger) *laterStore {
 	ctx, stop := context.WithCancel(context.Background())
@@ -101,7 +110,7 @@ func openPostgresLater(url string, log *slog.Logger) *laterStore {
 			case <-time.After(wait):
 			}
 			openCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			opened, err := history.OpenPostgres(openCtx, url)
+			opened, err := OpenPostgres(openCtx, url)
 			cancel()
 			if err != nil {
 				log.Warn("history store still not reachable", "err", err, "next_attempt_in", min(2*wait, time.Minute))
@@ -117,7 +126,7 @@ func openPostgresLater(url string, log *slog.Logger) *laterStore {
 }
 
 // open makes the store usable; false (and the store closed) when the app is closing already.
-func (s *laterStore) open(st history.Store) bool {
+func (s *laterStore) open(st Store) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -128,11 +137,11 @@ func (s *laterStore) open(st history.Store) bool {
 	return true
 }
 
-func (s *laterStore) get() (history.Store, error) {
+func (s *laterStore) get() (Store, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.opened == nil {
-		return nil, errHistoryNotOpen
+		return nil, errNotOpenYet
 	}
 	return s.opened, nil
 }
@@ -145,7 +154,7 @@ func (s *laterStore) Observe(ctx context.Context, tenantID string, current suppo
 	return st.Observe(ctx, tenantID, current, at)
 }
 
-func (s *laterStore) RecordSave(ctx context.Context, sv history.Save) error {
+func (s *laterStore) RecordSave(ctx context.Context, sv Save) error {
 	st, err := s.get()
 	if err != nil {
 		return err
@@ -153,23 +162,23 @@ func (s *laterStore) RecordSave(ctx context.Context, sv history.Save) error {
 	return st.RecordSave(ctx, sv)
 }
 
-func (s *laterStore) List(ctx context.Context, tenantID string, c history.Cursor, limit int) (history.Page, error) {
+func (s *laterStore) List(ctx context.Context, tenantID string, c Cursor, limit int) (Page, error) {
 	st, err := s.get()
 	if err != nil {
-		return history.Page{}, err
+		return Page{}, err
 	}
 	return st.List(ctx, tenantID, c, limit)
 }
 
-func (s *laterStore) LastChange(ctx context.Context, tenantID string) (history.Entry, bool, error) {
+func (s *laterStore) LastChange(ctx context.Context, tenantID string) (Entry, bool, error) {
 	st, err := s.get()
 	if err != nil {
-		return history.Entry{}, false, err
+		return Entry{}, false, err
 	}
 	return st.LastChange(ctx, tenantID)
 }
 
-func (s *laterStore) Export(ctx context.Context, tenantID string, fn func(history.Entry) error) error {
+func (s *laterStore) Export(ctx context.Context, tenantID string, fn func(Entry) error) error {
 	st, err := s.get()
 	if err != nil {
 		return err
