@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"pcsupport/internal/auth/redistest"
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/testkit/redistest"
 )
 
 // What an outsider sends must not grow what the app keeps: these tests send what an attacker or
@@ -78,7 +76,7 @@ func TestAnonymousVisitorsLeaveNoRedisKeys(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 	app := startApp(t, "--session-store", "redis", "--redis-url", srv.URL)
-	rdb := redisClient(t, srv)
+	rdb := srv.Client(t)
 	floodAnonymously(t, app, 1500)
 	if n, err := rdb.DBSize(context.Background()).Result(); err != nil || n != 0 {
 		t.Errorf("Redis holds %d keys (err %v) after anonymous requests only, want 0", n, err)
@@ -168,18 +166,6 @@ func dirBytes(t *testing.T, dir string) int64 {
 		t.Fatal(err)
 	}
 	return total
-}
-
-func redisClient(t *testing.T, srv *redistest.Server) *redis.Client {
-	t.Helper()
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.DisableIdentity = true
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // A return target too long to be a page of this app is replaced by the page itself: the sign-in
@@ -344,7 +330,7 @@ func TestReadinessFailsWhenRedisCannotWrite(t *testing.T) {
 	if status, body := getReadyz(t, app); status != http.StatusOK {
 		t.Fatalf("readyz before: %d\n%s", status, body)
 	}
-	rdb := redisClient(t, srv)
+	rdb := srv.Client(t)
 	ctx := context.Background()
 	if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
 		t.Fatal(err)

@@ -17,10 +17,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gorilla/securecookie"
 
-	"pcsupport/internal/auth/redistest"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
+	"pcsupport/internal/testkit/redistest"
 )
 
 // Two replicas of the app in production mode behind one public URL, sharing sessions in Redis:

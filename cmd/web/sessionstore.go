@@ -10,11 +10,12 @@ import (
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
 	"pcsupport/internal/keyedlock"
+	"pcsupport/internal/sessionstore"
 )
 
 // sessionBackend is the configured session store with the locks that go with it.
 type sessionBackend struct {
-	store      auth.SessionStore
+	store      sessionstore.Store
 	locker     auth.RefreshLocker // nil: auth's in-process default, enough for one replica
 	saveLocker handlers.Locker    // nil: the handlers' in-process default
 	ready      func(context.Context) error
@@ -24,15 +25,15 @@ type sessionBackend struct {
 // openSessionStore opens the store cfg names. A Redis that does not answer yet is logged, not
 // fatal: the app starts and reports itself not ready, as it does for the sign-in provider.
 func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sessionBackend, error) {
-	cookies := auth.CookieOptions{Path: cfg.BasePath, Secure: cfg.Secure(), Lifetime: cfg.SessionLifetime}
+	cookies := sessionstore.CookieOptions{Path: cfg.BasePath, Secure: cfg.Secure(), Lifetime: cfg.SessionLifetime}
 	switch cfg.SessionStore {
 	case "redis":
-		auth.LogRedisTo(log)
-		client, err := auth.OpenRedis(cfg.RedisURL)
+		sessionstore.LogRedisTo(log)
+		client, err := sessionstore.OpenRedis(cfg.RedisURL)
 		if err != nil {
 			return nil, err
 		}
-		store := auth.NewRedisStore(client, cookies, cfg.SessionKeys...)
+		store := sessionstore.NewRedisStore(client, cookies, cfg.SessionKeys...)
 		store.SetLogger(log)
 		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -46,13 +47,13 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			close:      func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")
-		store, err := auth.NewFileStore(dir, cookies, cfg.SessionKeys...)
+		store, err := sessionstore.NewFileStore(dir, cookies, cfg.SessionKeys...)
 		if err != nil {
 			return nil, err
 		}
 		store.SetLogger(log)
 		sweepCtx, stopSweep := context.WithCancel(ctx)
-		go auth.SweepFileSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
+		go sessionstore.SweepFileSessions(sweepCtx, dir, cfg.SessionLifetime, time.Hour, log)
 		return &sessionBackend{store: store, ready: store.Probe, close: stopSweep}, nil
 	}
 }

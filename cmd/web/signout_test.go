@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"pcsupport/internal/auth/redistest"
+	"pcsupport/internal/testkit/redistest"
 )
 
 // Signing out while Redis does not answer still signs this browser out: the session cookie is

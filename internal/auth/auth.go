@@ -26,6 +26,7 @@ import (
 
 	"pcsupport/internal/clientauth"
 	"pcsupport/internal/keyedlock"
+	"pcsupport/internal/sessionstore"
 )
 
 const sessionCookie = "pcs_session"
@@ -36,9 +37,6 @@ var (
 	// ErrSignInRequired means the session's tokens can no longer be renewed silently; the person
 	// must sign in again.
 	ErrSignInRequired = errors.New("sign-in required")
-	// ErrSessionStoreUnavailable means the sessions cannot be read right now (Redis down): not
-	// the same as being signed out, since signing in again would fail as well.
-	ErrSessionStoreUnavailable = errors.New("session store unavailable")
 	// ErrSignInState means the callback's state is unknown, expired or already used.
 	ErrSignInState = errors.New("sign-in state unknown, expired or already used")
 	// ErrSignInProviderUnavailable means the sign-in provider did not answer (discovery or a
@@ -125,7 +123,7 @@ type Config struct {
 	SignedOutURL      string
 	Scopes            []string
 	BasePath          string // targets after sign-in must stay under it, and the path of the app's cookies
-	Store             SessionStore
+	Store             sessionstore.Store
 	// CookieKeys seal what the browser carries before sign-in (the pending sign-in, typed values
 	// waiting for their owner, who signed in last): pairs of signing and encryption keys, the
 	// first pair for new cookies, as for the session store.
@@ -419,7 +417,7 @@ func (t storedTokens) oauth() *oauth2.Token {
 type requestSession struct {
 	read bool
 	s    *sessions.Session // nil when not signed in
-	err  error             // ErrSessionStoreUnavailable when the store could not be read
+	err  error             // sessionstore.ErrUnavailable when the store could not be read
 }
 
 type requestSessionKey struct{}
@@ -450,7 +448,7 @@ func (m *Manager) load(r *http.Request) (*sessions.Session, sessionData, error) 
 // replica) stored meanwhile, and keeps it as the request's session.
 func (m *Manager) loadFromStore(r *http.Request) (*sessions.Session, sessionData, error) {
 	s, err := m.cfg.Store.New(r, sessionCookie)
-	if errors.Is(err, ErrSessionStoreUnavailable) {
+	if errors.Is(err, sessionstore.ErrUnavailable) {
 		m.rememberFailure(r, err)
 		return nil, sessionData{}, err
 	}
@@ -492,7 +490,7 @@ func (m *Manager) CurrentUser(r *http.Request) (User, error) {
 }
 
 // SignOut ends the session: the session cookie is expired in any case, then the server-side
-// session is deleted (ErrSessionNotDeleted when the store did not answer: it is deleted when it
+// session is deleted (sessionstore.ErrNotDeleted when the store did not answer: it is deleted when it
 // does). It also forgets who signed in on this browser and anything they typed: the next person
 // starts from nothing.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {

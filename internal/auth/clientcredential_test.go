@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"pcsupport/internal/sessionstore"
+	"pcsupport/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +150,7 @@ func (e *entraTokenEndpoint) accepted() []string {
 
 func managerWith(t *testing.T, issuer string, credential ClientCredential) (*Manager, *http.Cookie) {
 	t.Helper()
-	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,11 +164,11 @@ func managerWith(t *testing.T, issuer string, credential ClientCredential) (*Man
 
 // refresh forces one refresh grant for the session and returns the new access token.
 func refresh(m *Manager, c *http.Cookie) (string, error) {
-	tok, err := m.TokenSource(httptest.NewRecorder(), requestWith(c)).Token()
+	tok, err := m.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token()
 	if err != nil {
 		return "", err
 	}
-	return tok.AccessToken, m.RefreshAfterRejection(httptest.NewRecorder(), requestWith(c), tok.AccessToken)
+	return tok.AccessToken, m.RefreshAfterRejection(httptest.NewRecorder(), testkit.RequestWithCookie(c), tok.AccessToken)
 }
 
 func newCertificate(t *testing.T) (*clientauth.Certificate, *rsa.PrivateKey) {
@@ -219,7 +221,7 @@ func TestCertificateCredentialAtAnEntraLikeTokenEndpoint(t *testing.T) {
 
 	stranger, _ := newCertificate(t)
 	m2, c2 := managerWith(t, idp.URL, stranger)
-	_, err := m2.TokenSource(httptest.NewRecorder(), requestWith(c2)).Token()
+	_, err := m2.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c2)).Token()
 	if err == nil || !strings.Contains(err.Error(), invalidClientError) || !strings.Contains(err.Error(), "AADSTS700027") {
 		t.Errorf("an unregistered certificate: %v", err)
 	}
@@ -266,11 +268,11 @@ func TestFederatedTokenRotatesBetweenRefreshes(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, c := managerWith(t, idp.URL, credential)
-	if _, err := m.TokenSource(httptest.NewRecorder(), requestWith(c)).Token(); err != nil {
+	if _, err := m.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token(); err != nil {
 		t.Fatalf("first refresh: %v", err)
 	}
 	os.WriteFile(file, []byte(second), 0o600)
-	if err := m.RefreshAfterRejection(httptest.NewRecorder(), requestWith(c), "access-1"); err != nil {
+	if err := m.RefreshAfterRejection(httptest.NewRecorder(), testkit.RequestWithCookie(c), "access-1"); err != nil {
 		t.Fatalf("second refresh: %v", err)
 	}
 	if got := idp.accepted(); len(got) != 2 || got[0] != first || got[1] != second {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"pcsupport/internal/sessionstore"
+	"pcsupport/internal/testkit"
 	"slices"
 	"strings"
 	"sync"
@@ -173,7 +175,7 @@ func (p *codeFlowProvider) seen() (methods []string, lastIDToken string) {
 // flowManager is a Manager for p, with sessions in files, signing out of the provider too.
 func flowManager(t *testing.T, p *codeFlowProvider, clientAuthMethod string) *Manager {
 	t.Helper()
-	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,11 +222,11 @@ func signInThrough(t *testing.T, m *Manager, p *codeFlowProvider) (*http.Cookie,
 // token.
 func refreshNow(t *testing.T, m *Manager, session *http.Cookie) {
 	t.Helper()
-	tok, err := m.TokenSource(httptest.NewRecorder(), requestWith(session)).Token()
+	tok, err := m.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(session)).Token()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RefreshAfterRejection(httptest.NewRecorder(), requestWith(session), tok.AccessToken); err != nil {
+	if err := m.RefreshAfterRejection(httptest.NewRecorder(), testkit.RequestWithCookie(session), tok.AccessToken); err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
 }
@@ -291,7 +293,7 @@ func TestSignOutOfTheProviderSendsTheNewestIDToken(t *testing.T) {
 	}
 	signOut := func() url.Values {
 		t.Helper()
-		u, err := url.Parse(m.ProviderSignOutURL(requestWith(session)))
+		u, err := url.Parse(m.ProviderSignOutURL(testkit.RequestWithCookie(session)))
 		if err != nil || u.Host != strings.TrimPrefix(p.URL, "http://") || u.Path != "/logout" {
 			t.Fatalf("sign-out URL %v (%v)", u, err)
 		}
@@ -346,7 +348,7 @@ func TestMFAIsReadFromTheIDTokenFirst(t *testing.T) {
 			}
 			check := func(when string) {
 				t.Helper()
-				u, err := m.CurrentUser(requestWith(session))
+				u, err := m.CurrentUser(testkit.RequestWithCookie(session))
 				if err != nil || u.MFAMissing() != tc.wantMissing {
 					t.Errorf("%s: MFA missing %v (amr %q, %v), want %v", when, u.MFAMissing(), u.AMR, err, tc.wantMissing)
 				}

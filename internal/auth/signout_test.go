@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"pcsupport/internal/sessionstore"
+	"pcsupport/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ func discoveryOnly(t *testing.T, endSession bool) *httptest.Server {
 
 func signOutManager(t *testing.T, issuer string, signOutOfProvider bool, log *slog.Logger) (*Manager, *http.Cookie) {
 	t.Helper()
-	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,13 +43,13 @@ func signOutManager(t *testing.T, issuer string, signOutOfProvider bool, log *sl
 	}
 	s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
 	s.Values["data"] = sessionData{User: User{Username: "ada@example.com", LoginHint: "O.opaque-hint", SignedInAt: time.Now()}}
-	return m, save(t, store, s)
+	return m, testkit.SaveSession(t, store, s)
 }
 
 func TestProviderSignOutURL(t *testing.T) {
 	idp := discoveryOnly(t, true)
 	m, c := signOutManager(t, idp.URL, true, slog.New(slog.DiscardHandler))
-	got, err := url.Parse(m.ProviderSignOutURL(requestWith(c)))
+	got, err := url.Parse(m.ProviderSignOutURL(testkit.RequestWithCookie(c)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestProviderSignOutURL(t *testing.T) {
 	}
 
 	off, c := signOutManager(t, idp.URL, false, slog.New(slog.DiscardHandler))
-	if u := off.ProviderSignOutURL(requestWith(c)); u != "" {
+	if u := off.ProviderSignOutURL(testkit.RequestWithCookie(c)); u != "" {
 		t.Errorf("not asked to sign out of the provider, yet sent there: %s", u)
 	}
 }
@@ -81,7 +83,7 @@ func TestProviderWithoutEndSessionEndpoint(t *testing.T) {
 	if !strings.Contains(logs.String(), "no end_session_endpoint") {
 		t.Errorf("no warning at discovery:\n%s", logs.String())
 	}
-	if u := m.ProviderSignOutURL(requestWith(c)); u != "" {
+	if u := m.ProviderSignOutURL(testkit.RequestWithCookie(c)); u != "" {
 		t.Errorf("sent to %q", u)
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"pcsupport/internal/sessionstore"
+	"pcsupport/internal/testkit"
+	"pcsupport/internal/testkit/redistest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,7 +80,7 @@ func (p *rotatingProvider) counts() (refreshes, refused int) {
 	return p.refreshes, p.refused
 }
 
-func newTestManager(t *testing.T, issuer string, store SessionStore, locker RefreshLocker) *Manager {
+func newTestManager(t *testing.T, issuer string, store sessionstore.Store, locker RefreshLocker) *Manager {
 	t.Helper()
 	m, err := New(Config{Issuer: issuer, ClientID: "client", ClientCredential: clientauth.Secret("secret"), RedirectURL: "http://app/auth/callback",
 		Store: store, CookieKeys: testKeys(), RefreshLocker: locker, Logger: slog.New(slog.DiscardHandler)})
@@ -95,12 +98,12 @@ func signedInWithExpiredToken(t *testing.T, store sessions.Store, refresh string
 	now := time.Now()
 	s.Values["data"] = sessionData{User: User{Username: "ada@example.com", SignedInAt: now},
 		Tokens: storedTokens{Access: "access-0", Refresh: refresh, Type: "Bearer", Expiry: now.Add(-time.Minute), Obtained: now.Add(-time.Hour)}}
-	return save(t, store, s)
+	return testkit.SaveSession(t, store, s)
 }
 
 func storedRefreshToken(t *testing.T, store sessions.Store, c *http.Cookie) string {
 	t.Helper()
-	d, _ := load(t, store, c).Values["data"].(sessionData)
+	d, _ := testkit.LoadSession(store, c).Values["data"].(sessionData)
 	return d.Tokens.Refresh
 }
 
@@ -108,10 +111,10 @@ func storedRefreshToken(t *testing.T, store sessions.Store, c *http.Cookie) stri
 // arriving at both at once: one refresh, everyone gets its token, and the rotated refresh token
 // is what the session holds (it refreshes again later).
 func TestReplicasRefreshASessionOnce(t *testing.T) {
-	client := redisForTest(t)
+	client := redistest.Start(t).Client(t)
 	keys := testKeys()
-	opts := CookieOptions{Path: "/", Lifetime: time.Hour}
-	store1, store2 := NewRedisStore(client, opts, keys...), NewRedisStore(client, opts, keys...)
+	opts := sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}
+	store1, store2 := sessionstore.NewRedisStore(client, opts, keys...), sessionstore.NewRedisStore(client, opts, keys...)
 	idp := newRotatingProvider(t, "refresh-0")
 	idp.delay = 50 * time.Millisecond
 	replicas := []*Manager{
@@ -124,7 +127,7 @@ func TestReplicasRefreshASessionOnce(t *testing.T) {
 	got := make([]string, 10)
 	for i := range got {
 		wg.Go(func() {
-			tok, err := replicas[i%2].TokenSource(httptest.NewRecorder(), requestWith(c)).Token()
+			tok, err := replicas[i%2].TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token()
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)
 				return
@@ -145,7 +148,7 @@ func TestReplicasRefreshASessionOnce(t *testing.T) {
 		t.Fatalf("the session holds refresh token %q, want the rotated refresh-1", rt)
 	}
 	// The stored refresh token is the live one: the next refresh works.
-	if err := replicas[1].RefreshAfterRejection(httptest.NewRecorder(), requestWith(c), "access-1"); err != nil {
+	if err := replicas[1].RefreshAfterRejection(httptest.NewRecorder(), testkit.RequestWithCookie(c), "access-1"); err != nil {
 		t.Errorf("the next refresh: %v", err)
 	}
 }
@@ -153,7 +156,7 @@ func TestReplicasRefreshASessionOnce(t *testing.T) {
 // A refresh refused because another replica spent the refresh token meanwhile (its lock had
 // expired, say) uses the tokens that replica stored, instead of ending the session.
 func TestRefreshRefusedAfterAnotherRotatedItUsesTheStoredTokens(t *testing.T) {
-	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,13 +170,13 @@ func TestRefreshRefusedAfterAnotherRotatedItUsesTheStoredTokens(t *testing.T) {
 	var first atomic.Bool
 	idp.before = func() {
 		if first.CompareAndSwap(false, true) {
-			if _, err := other.TokenSource(httptest.NewRecorder(), requestWith(c)).Token(); err != nil {
+			if _, err := other.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token(); err != nil {
 				t.Errorf("the other replica's refresh: %v", err)
 			}
 		}
 	}
 
-	tok, err := m.TokenSource(httptest.NewRecorder(), requestWith(c)).Token()
+	tok, err := m.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token()
 	if err != nil {
 		t.Fatalf("refresh refused although the other replica stored new tokens: %v", err)
 	}
@@ -187,14 +190,14 @@ func TestRefreshRefusedAfterAnotherRotatedItUsesTheStoredTokens(t *testing.T) {
 
 // A refresh token refused with nothing newer stored ends the session: sign in again.
 func TestRefreshRefusedAsksToSignIn(t *testing.T) {
-	store, err := NewFileStore(t.TempDir(), CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idp := newRotatingProvider(t, "refresh-9")
 	m := newTestManager(t, idp.URL, store, nil)
 	c := signedInWithExpiredToken(t, store, "refresh-0")
-	if _, err := m.TokenSource(httptest.NewRecorder(), requestWith(c)).Token(); !errors.Is(err, ErrSignInRequired) {
+	if _, err := m.TokenSource(httptest.NewRecorder(), testkit.RequestWithCookie(c)).Token(); !errors.Is(err, ErrSignInRequired) {
 		t.Errorf("refused refresh: %v, want ErrSignInRequired", err)
 	}
 }

@@ -369,7 +369,7 @@ func parseSessionKeys(s string) ([][]byte, error) {
 }
 
 // checkRedisURL accepts redis://[user:password@]host[:port][/db] and rediss://: the one place
-// that decides what a Redis URL may be (auth.OpenRedis only refuses what its client cannot read). Its messages never repeat the URL, which may carry a
+// that decides what a Redis URL may be (sessionstore.OpenRedis only refuses what its client cannot read). Its messages never repeat the URL, which may carry a
 // password.
 func checkRedisURL(s string) error {
 	u, err := url.Parse(s)

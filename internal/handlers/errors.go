@@ -7,9 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/logline"
+	"pcsupport/internal/sessionstore"
 	"pcsupport/internal/views"
 )
 
@@ -25,7 +25,7 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		status = he.Code
 	}
 	switch {
-	case errors.Is(err, auth.ErrSessionStoreUnavailable):
+	case errors.Is(err, sessionstore.ErrUnavailable):
 		status, key = http.StatusServiceUnavailable, "error.sessions"
 	case isCSRFError(err):
 		key = "error.csrf"

@@ -10,6 +10,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/sessionstore"
 	"pcsupport/internal/views"
 )
 
@@ -42,7 +43,7 @@ func classify(err error, step string) failure {
 		return failure{status: http.StatusUnauthorized, key: "signInExpired", signIn: true}
 	case errors.Is(err, auth.ErrSignInProviderUnavailable):
 		return failure{status: http.StatusServiceUnavailable, key: "signInProvider"}
-	case errors.Is(err, auth.ErrSessionStoreUnavailable):
+	case errors.Is(err, sessionstore.ErrUnavailable):
 		return failure{status: http.StatusServiceUnavailable, key: "sessions"}
 	}
 	var pe *pcclient.Error

@@ -20,6 +20,7 @@ import (
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/keyedlock"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/sessionstore"
 	"pcsupport/internal/views"
 )
 
@@ -161,7 +162,7 @@ func (h *Handlers) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, err := h.users.CurrentUser(c.Request())
 		switch {
-		case errors.Is(err, auth.ErrSessionStoreUnavailable):
+		case errors.Is(err, sessionstore.ErrUnavailable):
 			return err // not signed out: the error page says to try again shortly
 		case err != nil:
 			target := c.Request().URL.RequestURI()

@@ -12,6 +12,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/sessionstore"
 )
 
 // namesAsPaths serves every asset under its own name.
@@ -124,7 +125,7 @@ func TestSaveWaitingTooLongForOtherSaves(t *testing.T) {
 // told to try again shortly.
 func TestSessionStoreDownIsNotSignedOut(t *testing.T) {
 	tb := newTestbed(t)
-	tb.auth.user, tb.auth.userErr = nil, fmt.Errorf("read session: %w", auth.ErrSessionStoreUnavailable)
+	tb.auth.user, tb.auth.userErr = nil, fmt.Errorf("read session: %w", sessionstore.ErrUnavailable)
 	rec, _ := tb.request(http.MethodGet, "/", nil)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Your session cannot be read right now") {
 		t.Errorf("store down: %d %s", rec.Code, rec.Header().Get("Location"))

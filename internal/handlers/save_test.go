@@ -13,6 +13,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/pcclient"
+	"pcsupport/internal/sessionstore"
 )
 
 // Every outcome of a save made with htmx: the status, what the person reads, what the form then
@@ -279,7 +280,7 @@ func TestSaveIntoAnEndedSession(t *testing.T) {
 func TestSessionStoreDown(t *testing.T) {
 	tb := newTestbed(t)
 	form := tb.saveForm("email", "helpdesk@contoso.example")
-	tb.auth.user, tb.auth.userErr = nil, fmt.Errorf("read: %w", auth.ErrSessionStoreUnavailable)
+	tb.auth.user, tb.auth.userErr = nil, fmt.Errorf("read: %w", sessionstore.ErrUnavailable)
 
 	rec, doc := tb.request(http.MethodGet, "/", nil)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(text(doc.Find("main")), "Your session cannot be read right now") {

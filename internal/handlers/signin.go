@@ -12,6 +12,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/logline"
+	"pcsupport/internal/sessionstore"
 	"pcsupport/internal/views"
 )
 
@@ -98,7 +99,7 @@ func providerNotice(l *i18n.Localizer, pe *auth.ProviderError) views.Notice {
 func (h *Handlers) signOut(c echo.Context) error {
 	to := h.signIn.ProviderSignOutURL(c.Request()) // asked first: the session names whom to sign out
 	err := h.signIn.SignOut(c.Response(), c.Request())
-	if errors.Is(err, auth.ErrSessionNotDeleted) {
+	if errors.Is(err, sessionstore.ErrNotDeleted) {
 		ctx := c.Request().Context()
 		logline.Add(ctx, slog.String("problem", "session not deleted at sign-out; it will be once the store answers"), logline.Err(err))
 		logline.AtLeast(ctx, slog.LevelWarn)

@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"pcsupport/internal/auth/redistest"
+	"pcsupport/internal/testkit/redistest"
 )
 
 // locker is what the app needs of a keyed lock (a session's refresh, a partner's saves).
@@ -110,7 +108,7 @@ func TestLocks(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	t.Parallel()
-	client := redisClient(t)
+	client := redistest.Start(t).Client(t)
 	lockerContract(t, func(t *testing.T) (locker, locker) {
 		return NewRedis(client, "test:", 15*time.Second), NewRedis(client, "test:", 15*time.Second)
 	})
@@ -140,16 +138,4 @@ func TestRedis(t *testing.T) {
 			t.Error("the dead holder's late unlock freed the lock another replica holds")
 		}
 	})
-}
-
-func redisClient(t *testing.T) *redis.Client {
-	srv := redistest.Start(t)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.DisableIdentity = true
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
 }

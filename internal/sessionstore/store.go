@@ -1,7 +1,13 @@
-package auth
+// Package sessionstore keeps the server-side sessions: sealed (encrypted and signed with the
+// session keys) in files for one replica or in Redis for several, behind one contract suite,
+// with a cache of decoded sessions that asks the store on every read whether one changed.
+package sessionstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,13 +18,23 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-// SessionStore keeps server-side sessions (FileStore, RedisStore): a gorilla/sessions store that
-// can also end a session when its backend does not answer.
-type SessionStore interface {
+// Store keeps server-side sessions (FileStore, RedisStore): a gorilla/sessions store that can
+// also end a session when its backend does not answer.
+type Store interface {
 	sessions.Store
-	// End expires the session cookie and deletes the stored session; ErrSessionNotDeleted when
-	// the backend did not answer (the deletion is retried).
+	// End expires the session cookie and deletes the stored session; ErrNotDeleted when the
+	// backend did not answer (the deletion is retried).
 	End(r *http.Request, w http.ResponseWriter, name string) error
+}
+
+// ErrUnavailable means the sessions cannot be read right now (Redis down): not the same as
+// being signed out, since signing in again would fail as well.
+var ErrUnavailable = errors.New("session store unavailable")
+
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // CookieOptions are the attributes of every cookie the app sets.

@@ -1,4 +1,4 @@
-package auth
+package sessionstore
 
 import (
 	"context"
@@ -79,7 +79,7 @@ func (s *sealedStore) New(r *http.Request, name string) (*sessions.Session, erro
 	}
 	stamp, data, found, err := s.backend.version(r.Context(), id)
 	if err != nil {
-		return session, fmt.Errorf("read session: %w: %w", ErrSessionStoreUnavailable, err)
+		return session, fmt.Errorf("read session: %w: %w", ErrUnavailable, err)
 	}
 	if !found {
 		s.cache.forget(id)
@@ -93,7 +93,7 @@ func (s *sealedStore) New(r *http.Request, name string) (*sessions.Session, erro
 		// Cached below under the stamp read before the data: if the session changed in between,
 		// the next read sees another stamp and reads it again.
 		if data, found, err = s.backend.read(r.Context(), id); err != nil {
-			return session, fmt.Errorf("read session: %w: %w", ErrSessionStoreUnavailable, err)
+			return session, fmt.Errorf("read session: %w: %w", ErrUnavailable, err)
 		} else if !found {
 			return session, nil
 		}

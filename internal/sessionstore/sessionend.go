@@ -1,4 +1,4 @@
-package auth
+package sessionstore
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-// ErrSessionNotDeleted means a session was ended in the browser (its cookie expired) but the
+// ErrNotDeleted means a session was ended in the browser (its cookie expired) but the
 // store did not answer to delete it: it is deleted once the store answers, and until then this
 // process refuses it.
-var ErrSessionNotDeleted = errors.New("the session store did not answer; the session will be deleted when it does")
+var ErrNotDeleted = errors.New("the session store did not answer; the session will be deleted when it does")
 
 // End ends the session the request's cookie names: the cookie is expired whatever happens, then
 // the stored session is deleted. When the store does not answer, the deletion is retried in the
-// background and End returns ErrSessionNotDeleted.
+// background and End returns ErrNotDeleted.
 func (s *sealedStore) End(r *http.Request, w http.ResponseWriter, name string) error {
 	opts := *s.options
 	opts.MaxAge = -1
@@ -36,7 +36,7 @@ func (s *sealedStore) End(r *http.Request, w http.ResponseWriter, name string) e
 	s.cache.forget(id)
 	if err := s.backend.remove(r.Context(), id); err != nil {
 		s.deletions.add(id)
-		return fmt.Errorf("delete session: %w: %w", ErrSessionNotDeleted, err)
+		return fmt.Errorf("delete session: %w: %w", ErrNotDeleted, err)
 	}
 	return nil
 }

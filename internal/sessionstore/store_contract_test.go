@@ -1,4 +1,4 @@
-package auth
+package sessionstore
 
 import (
 	"crypto/rand"
@@ -15,12 +15,14 @@ import (
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
+
+	"pcsupport/internal/testkit"
 )
 
 // storeBacking is one place sessions live (a directory, a Redis key space). The stores opened
 // on it share it, as replicas do.
 type storeBacking struct {
-	open   func(opts CookieOptions, keyPairs ...[]byte) SessionStore
+	open   func(opts CookieOptions, keyPairs ...[]byte) Store
 	atRest func() map[string][]byte // every stored session, raw, by where it lies
 }
 
@@ -323,7 +325,7 @@ func TestFilesystemStoreContract(t *testing.T) {
 	storeContract(t, func(t *testing.T) storeBacking {
 		dir := t.TempDir()
 		return storeBacking{
-			open: func(opts CookieOptions, keyPairs ...[]byte) SessionStore {
+			open: func(opts CookieOptions, keyPairs ...[]byte) Store {
 				s, err := NewFileStore(dir, opts, keyPairs...)
 				if err != nil {
 					t.Fatal(err)
@@ -374,27 +376,12 @@ func randomText(n int) string {
 
 func save(t *testing.T, store sessions.Store, s *sessions.Session) *http.Cookie {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	if err := store.Save(httptest.NewRequest("GET", "/", nil), rec, s); err != nil {
-		t.Errorf("save: %v", err)
-		return &http.Cookie{Name: s.Name()}
-	}
-	cs := rec.Result().Cookies()
-	if len(cs) != 1 {
-		t.Errorf("save set %d cookies, want 1", len(cs))
-		return &http.Cookie{Name: s.Name()}
-	}
-	return cs[0]
+	return testkit.SaveSession(t, store, s)
 }
 
 func load(t *testing.T, store sessions.Store, c *http.Cookie) *sessions.Session {
 	t.Helper()
-	s, _ := store.New(requestWith(c), c.Name) // an error comes with a new session
-	return s
+	return testkit.LoadSession(store, c)
 }
 
-func requestWith(c *http.Cookie) *http.Request {
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	return r
-}
+func requestWith(c *http.Cookie) *http.Request { return testkit.RequestWithCookie(c) }
