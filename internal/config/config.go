@@ -80,6 +80,7 @@ type Config struct {
 	HistoryRetention time.Duration // how long history entries are kept; 0 = forever
 
 	PCTimeout        time.Duration
+	RequestDeadline  time.Duration // a page or a save is answered within this, whatever Partner Center does
 	PCMaxRetryAfter  time.Duration
 	DevTokenLifetime time.Duration
 	LogLevel         slog.Level
@@ -116,12 +117,12 @@ func (c *Config) Scopes() []string {
 type declared struct {
 	set *settings.Set
 
-	dev, listen, publicURL, stripsPrefix, trustedProxies, identityHeader            *settings.Setting
-	cloud, authority, pcURL, scope, issuer, tenant, clientID, secret                *settings.Setting
-	certificate, certificatePassword, assertion, signOutOfMicrosoft, devClientAuth  *settings.Setting
-	clientAuthMethod                                                                *settings.Setting
-	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter *settings.Setting
-	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention            *settings.Setting
+	dev, listen, publicURL, stripsPrefix, trustedProxies, identityHeader                             *settings.Setting
+	cloud, authority, pcURL, scope, issuer, tenant, clientID, secret                                 *settings.Setting
+	certificate, certificatePassword, assertion, signOutOfMicrosoft, devClientAuth                   *settings.Setting
+	clientAuthMethod                                                                                 *settings.Setting
+	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter, requestDeadline *settings.Setting
+	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention                             *settings.Setting
 }
 
 const usageIntro = `Partner Center support profile admin. Every flag but --dev can also be set by the environment
@@ -156,6 +157,7 @@ func declare() *declared {
 		redisURL:            s.String("redis-url", "PCS_REDIS_URL", "", "with --session-store redis: redis://[user:password@]host:port/db, or rediss:// for TLS (or --redis-url-file)").WithFile("file holding the Redis URL, when it carries a password"),
 		sessionLifetime:     s.String("session-lifetime", "PCS_SESSION_LIFETIME", "8h", "how long a session lasts after sign-in"),
 		pcTimeout:           s.String("pc-timeout", "PCS_PC_TIMEOUT", "30s", "deadline for one Partner Center call, retries included"),
+		requestDeadline:     s.String("request-deadline", "PCS_REQUEST_DEADLINE", "25s", "a page or a save is answered within this, in the app's own words, whatever Partner Center does: keep it below the reverse proxy's read timeout (nginx 60s, Azure Application Gateway 20s, Front Door 30s); at least 2s"),
 		pcRetryAfter:        s.String("pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person"),
 		databaseURL:         s.String("database-url", "PCS_DATABASE_URL", "", "PostgreSQL URL of the change history, postgres://user:password@host:5432/db (default: a SQLite file in --data-dir)").WithFile("file holding the database URL, when it carries a password"),
 		historyRetention:    s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
@@ -331,6 +333,9 @@ func (c *Config) storage(d *declared, bad func(string, ...any)) {
 func (c *Config) runtime(d *declared, bad func(string, ...any)) {
 	c.SessionLifetime = d.sessionLifetime.Duration()
 	c.PCTimeout = d.pcTimeout.Duration()
+	if c.RequestDeadline = d.requestDeadline.Duration(); c.RequestDeadline > 0 && c.RequestDeadline < 2*time.Second {
+		bad("%s %q must be at least 2s: the answer itself needs time", d.requestDeadline.Name(), d.requestDeadline.Value())
+	}
 	c.PCMaxRetryAfter = d.pcRetryAfter.Duration()
 	c.DevTokenLifetime = d.devTokenLifetime.Duration()
 	format := d.logFormat.Value()

@@ -93,6 +93,7 @@ type Handlers struct {
 
 	tenantLocks    Locker // one save at a time per partner tenant: check, then PUT
 	tenantLockWait time.Duration
+	deadline       time.Duration // a page or a save is answered within this (RequestDeadline)
 	submissions    submissions
 	observeSave    SaveObserver // nil: saves are not counted
 
@@ -128,6 +129,10 @@ type Options struct {
 	History History
 	// ObserveHistoryFailure, optional, is told of every history write that failed.
 	ObserveHistoryFailure HistoryWriteObserver
+	// RequestDeadline is how long a page or a save may take in all, Partner Center's calls,
+	// their retries and the wait for other saves included: the app answers in its own words
+	// before a reverse proxy gives up. Default 25 s.
+	RequestDeadline time.Duration
 }
 
 // New returns the handlers.
@@ -145,6 +150,9 @@ func New(o Options) *Handlers {
 	}
 	if h.tenantLocks == nil {
 		h.tenantLocks = &keyedlock.Locks{}
+	}
+	if h.deadline = o.RequestDeadline; h.deadline == 0 {
+		h.deadline = defaultRequestDeadline
 	}
 	static := o.BasePath + "static/"
 	h.assets.css = static + o.Assets.Path("app.css")

@@ -42,9 +42,14 @@ func historyTenant(u auth.User) string {
 }
 
 // historyContext is for a history write: it outlives the request (a person who closes the tab
-// after the save must not lose its record) but not historyTimeout.
+// after the save must not lose its record) but not historyTimeout, nor the first half of the
+// reserve that the request deadline keeps for answering (withinDeadline).
 func historyContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), historyTimeout)
+	limit := time.Now().Add(historyTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(answerReserve/2).Before(limit) {
+		limit = d.Add(answerReserve / 2)
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), limit)
 }
 
 // observeRead records what a Partner Center GET found: the first state of a tenant, or a change

@@ -39,7 +39,7 @@ func (h *Handlers) readSaveRequest(c echo.Context) saveRequest {
 	if err == nil {
 		c.Set(userKey, u) // for the answer's page: its header, the line under the form
 	}
-	return saveRequest{ctx: c.Request().Context(), user: u, userErr: err, form: readProfileForm(c),
+	return saveRequest{ctx: workContext(c), user: u, userErr: err, form: readProfileForm(c),
 		upstream: h.upstream(c), log: h.logger(c), audit: h.auditLog(c)}
 }
 

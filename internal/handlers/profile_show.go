@@ -70,7 +70,7 @@ func (h *Handlers) loadFailed(c echo.Context, err error, correlationID string) e
 
 // upstream are the Partner Center calls of the request c, as its signed-in person.
 func (h *Handlers) upstream(c echo.Context) upstreamCalls {
-	return upstreamCalls{ctx: c.Request().Context(), profiles: h.profiles, locale: h.loc(c).PCLocale,
+	return upstreamCalls{ctx: workContext(c), profiles: h.profiles, locale: h.loc(c).PCLocale,
 		creds: sessionCredentials{tokens: h.tokens, w: c.Response(), r: c.Request()}}
 }
 

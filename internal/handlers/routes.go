@@ -37,10 +37,11 @@ func (h *Handlers) Routes(e *echo.Echo, prefix string, ops Operations, identityH
 
 	g := e.Group(strings.TrimSuffix(prefix, "/"), CSRF(h.basePath, h.secure), h.EndSessionOfSomeoneElse(identityHeader), h.localize)
 	g.GET("/lang", h.switchLanguage)
-	g.GET("/", h.showProfile, h.requireUser)
-	g.POST("/save", h.saveProfile) // a save reads who is signed in itself: see save
+	g.GET("/", h.showProfile, h.requireUser, h.withinDeadline)
+	g.POST("/save", h.saveProfile, h.withinDeadline) // a save reads who is signed in itself: see save
 	if h.history != nil {
-		g.GET("/history", h.showHistory, h.requireUser)
+		g.GET("/history", h.showHistory, h.requireUser, h.withinDeadline)
+		// Exports are bounded per write instead: a long one on a slow link still completes.
 		g.GET("/history.csv", h.exportHistoryCSV, h.requireUser)
 		g.GET("/history.json", h.exportHistoryJSON, h.requireUser)
 	}
