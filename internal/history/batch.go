@@ -9,10 +9,9 @@ import (
 
 // writeBatches commits one process's writes to a SQLite file in turn, several in one
 // transaction: writes that arrive while a transaction commits wait, and the first of them then
-// commits all that waited together. SQLite writes one transaction at a time anyway; beginning
-// and committing one (its frames written to the WAL) was half of what recording a save cost, and
-// is now shared by the saves that arrived meanwhile. Queuing in this process also keeps writers
-// off SQLite's busy handler, which polls and serves waiters unfairly.
+// commits all that waited together, sharing the cost of a commit (BENCHMARKS.md, "The change
+// history's cost on the save path"). Queuing in this process also keeps writers off SQLite's
+// busy handler, which polls and serves waiters unfairly.
 //
 // PostgreSQL needs none of this: its transactions run side by side and it groups their commits
 // itself.

@@ -13,8 +13,8 @@ import (
 const maxCachedTenants = 1000
 
 // Cached wraps a store with what this process knows of each tenant's newest state and last
-// change, so that a page view that finds nothing new costs no database round trip: the SQL
-// statements of Observe and LastChange were a third of a page view's CPU.
+// change, so that a page view that finds nothing new costs no database round trip
+// (BENCHMARKS.md, "The profile's story").
 //
 // What it knows comes only from what this process read or wrote through the store. trustFor
 // bounds how long that is believed without asking the database again: with one replica

@@ -102,10 +102,9 @@ const clockSkew = 5 * time.Second
 // through, seconds ago, so among the tenant's newest entries. Saves of a partner reach Partner
 // Center one at a time (the save lock), so between a save's GET and its record come at most a
 // few entries: another save or two, the changes page views noticed. Looking only there keeps a
-// save's cost the same however long the history (a look through all of it made a save cost
-// 2.6 ms at 10,000 entries) and however often the partner saves (64 entries cost 50 µs a save
-// in the bench's many saves a second). Should a save miss what it might have claimed, the
-// history shows its values as noticed outside, then the save: whole, if less exact.
+// save's cost the same however long the history and however often the partner saves
+// (BENCHMARKS.md). Should a save miss what it might have claimed, the history shows its values
+// as noticed outside, then the save: whole, if less exact.
 const recentEntries = 16
 
 // met is what a save can meet among its tenant's recent entries, newest first: entries stamped

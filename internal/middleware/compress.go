@@ -18,16 +18,12 @@ const compressMinSize = 1024
 
 // Compress gzips pages, fragments and other text answers for clients that accept gzip.
 //
-// It is klauspost's gzhttp, a maintained compressor: its gzip is about twice as fast as the
-// standard library's on a 5 KB page, and it takes a pooled writer only once the body reaches
-// compressMinSize, which with handlers that render into a buffer and write once means for the
-// microseconds of compressing. (Echo's Gzip middleware holds a writer of about 1 MB for the whole
-// request, the Partner Center call included: 200 sessions waiting on a slow upstream held 200 of
-// them.) Stateless compression keeps no window between writes, so a writer costs kilobytes, not a
-// megabyte, for the same size on a page written in one go; it runs on goroutines of its own
-// (offStackGzip), so that no connection's goroutine keeps the stack it needs. Answers that
-// already carry a Content-Encoding (static assets gzipped once at start, /metrics) pass through
-// as they are.
+// It is klauspost's gzhttp: it takes a pooled writer only once a body reaches compressMinSize,
+// for the moment of compressing, where Echo's Gzip middleware holds a large writer through the
+// whole request, Partner Center's call included; stateless compression keeps no window between
+// writes, and runs on goroutines of its own (offStackGzip). BENCHMARKS.md has the measurements.
+// Answers that already carry a Content-Encoding (static assets gzipped once at start, /metrics)
+// pass through as they are.
 // zstd is left off: browsers accept gzip, and one encoder family keeps memory predictable.
 func Compress(next http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(

@@ -10,15 +10,10 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Stateless deflate keeps its 32 KB hash table on the stack of the goroutine that compresses.
-// Compressing on each connection's own goroutine, every kept-alive connection grew its stack by
-// 32 KB for each page, kept it until a collection found the goroutine idle and shrank it, then
-// grew it again, copying, on the next page. So bodies are compressed on a few goroutines that do
-// only that and keep the large stacks to themselves; a handler hands its body over and waits, a
-// goroutine switch each way. They compress into memory and never write to a connection: a
-// client that reads slowly then holds up its own answer, not theirs and so everyone's.
-// Measured with cmd/bench, page views at 50 sessions: about 15 µs less of the app's CPU per view
-// (BENCHMARKS.md, the profile's story).
+// Bodies are compressed on a few goroutines of their own, so that stateless deflate's large stack
+// frame grows their stacks, not every connection's (BENCHMARKS.md, "The profile's story"). They
+// compress into memory and never write to a connection: a client that reads slowly then holds
+// up its own answer, not everyone's.
 
 // deflateJobs is the queue of those goroutines, started on first use. Compression only uses the
 // CPU, so more of them than the CPUs would only queue elsewhere; four at most keeps their stacks

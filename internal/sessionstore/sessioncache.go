@@ -18,8 +18,8 @@ import (
 const maxCachedSessions = 1000
 
 // sessionCache keeps recently read sessions decoded, so that a page view does not decrypt and
-// gob-decode its session again: that was a fifth of a page view's CPU, for a session that changes
-// only at sign-in, at a token refresh and for a one-time message.
+// gob-decode a session that changes only at sign-in and at a token refresh (BENCHMARKS.md, "The
+// profile's story").
 //
 // It is safe because an entry is used only while the store says the session is unchanged, asked
 // on every read: for files, the file's identity (inode, size, modification time; every write
