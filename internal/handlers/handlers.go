@@ -98,6 +98,8 @@ type Handlers struct {
 
 	history               History              // nil: no change history is kept (some tests)
 	observeHistoryFailure HistoryWriteObserver // nil: failed history writes are only logged
+
+	organizations *organizations // the partners' company names and countries, as this process knows them
 }
 
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
@@ -126,6 +128,9 @@ type Options struct {
 	History History
 	// ObserveHistoryFailure, optional, is told of every history write that failed.
 	ObserveHistoryFailure HistoryWriteObserver
+	// Organizations, optional, gives each partner's organization profile: the company's name in
+	// the header, its country for telephone numbers. nil: the header shows the tenant id.
+	Organizations OrganizationService
 }
 
 // New returns the handlers.
@@ -137,6 +142,7 @@ func New(o Options) *Handlers {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.organizations = newOrganizations(o.Organizations, h.log)
 	if h.audit == nil {
 		h.audit = h.log
 	}
@@ -231,6 +237,9 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 		CSRFToken: csrfToken(c), DevTools: h.devTools, Portal: h.portal, Languages: h.languageLinks(c)}
 	if u, ok := c.Get(userKey).(auth.User); ok {
 		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
+		if org, known := h.organizations.lookup(u.TenantID); known {
+			p.User.Company, p.User.Domain = org.CompanyName, org.Domain
+		}
 	}
 	return p
 }

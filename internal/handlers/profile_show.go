@@ -45,7 +45,12 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if form.Notice != nil {
 		title = form.Notice.Title
 	}
-	return render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	ask := h.organizationAsk(c)
+	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	if ask != nil {
+		ask() // in the background, once this page is written: it shows what was known when it began
+	}
+	return err
 }
 
 // loadFailed explains why the profile could not be loaded, and shows no form: an empty form

@@ -27,6 +27,8 @@ type User struct {
 	Name     string
 	Username string
 	TenantID string
+	Company  string // the partner's company name; "" until Partner Center has told it
+	Domain   string // the company's domain, with Company
 }
 
 // Field is one input of the form.
