@@ -26,7 +26,7 @@ const tenantLockWait = 15 * time.Second // the default of Handlers.tenantLockWai
 // profile back. It answers nothing: the result says what happened.
 func (h *Handlers) save(c echo.Context, f profileForm) saveResult {
 	res := saveResult{user: currentUser(c), form: f, at: time.Now()}
-	if errs := f.typed.validate(); len(errs) > 0 {
+	if errs := h.validateForm(c, f); len(errs) > 0 {
 		res.outcome, res.invalid = outcomeInvalid, errs
 		return res
 	}

@@ -88,7 +88,7 @@ func (h *Handlers) restoreKept(c echo.Context) *profileForm {
 // form builds the form view model: values as shown, loaded as fetched from Partner Center, and
 // the line about the last change under it.
 func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldErrors) views.ProfileForm {
-	return views.ProfileForm{
+	form := views.ProfileForm{
 		Action:      h.basePath + "save",
 		CSRFToken:   csrfToken(c),
 		Fields:      fields(h.loc(c), values, loaded, errs),
@@ -96,6 +96,10 @@ func (h *Handlers) form(c echo.Context, values, loaded contacts, errs fieldError
 		Submission:  newSubmissionID(),
 		History:     h.historyLine(c),
 	}
+	if p, offered := errs["telephone"]; offered && p.keep != "" {
+		form.Keep = &views.Keep{Name: keepTelephoneField, Value: p.keep, Label: h.loc(c).T("form.keepTelephone", "Typed", p.keep)}
+	}
+	return form
 }
 
 func contactsOf(p pcclient.Profile) contacts {
