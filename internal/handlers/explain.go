@@ -124,8 +124,9 @@ func details(l *i18n.Localizer, pe *pcclient.Error, correlationID string) []view
 	var d []views.Detail
 	if pe.Status != 0 {
 		status := strconv.Itoa(pe.Status)
-		if l.Code == "en" { // Go knows the reason phrases in English only
-			status += " " + http.StatusText(pe.Status)
+		// The reason phrase in the page's language; a status the catalogue lacks goes without.
+		if reason, ok := l.Lookup("status." + status); ok {
+			status += " " + reason
 		}
 		d = append(d, views.Detail{Label: l.T("detail.status"), Value: status})
 	}
