@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"pcsupport/internal/i18n"
@@ -27,5 +29,36 @@ func TestStatusReasonInThePagesLanguage(t *testing.T) {
 		if got := ex.notice.Details[0].Value; got != tt.want {
 			t.Errorf("%s, %d: status %q, want %q", tt.lang, tt.status, got, tt.want)
 		}
+	}
+}
+
+// Where Partner Center's rules are the answer, the page links to Microsoft's page on them, in
+// the page's language, opening in a new tab so that the form stays: the roles after a refusal for
+// the role, multi-factor authentication where it is missing; and every page says where the same
+// settings are in Partner Center and where customers find the partner.
+func TestLinksToMicrosoftsPages(t *testing.T) {
+	tb := newTestbed(t, func(o *Options) { o.Portal = "https://partner.microsoft.com/dashboard/account/v3/organization/legalinfo" })
+	tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindForbidden, Status: 403, Code: "900150"}}
+	_, doc := tb.request(http.MethodPost, "/save", tb.saveForm("telephone", "+1 425 555 0111"), "HX-Request", "true")
+	roles := doc.Find(`#notice a[href="https://learn.microsoft.com/en-us/partner-center/account-settings/permissions-overview"]`)
+	if roles.Length() != 1 || roles.AttrOr("target", "") != "_blank" || !strings.Contains(text(roles), "opens in a new tab") {
+		t.Errorf("a refusal for the role does not link to the roles: %q", text(doc.Find("#notice")))
+	}
+
+	_, doc = tb.request(http.MethodGet, "/", nil, "Accept-Language", "fr")
+	footer := doc.Find("footer")
+	if portal := footer.Find(`a[href^="https://partner.microsoft.com/"]`); !strings.Contains(text(portal), "paramètres du compte, informations légales") {
+		t.Errorf("the portal link does not name its page: %q", text(portal))
+	}
+	if footer.Find(`a[href="https://learn.microsoft.com/fr-fr/microsoft-365/commerce/manage-partners"]`).Length() != 1 {
+		t.Errorf("no link, in French, to where customers find their partner: %q", text(footer))
+	}
+
+	nomfa := signedInAda
+	nomfa.AMR = []string{"pwd"}
+	tb.auth.user = &nomfa
+	_, doc = tb.request(http.MethodGet, "/", nil)
+	if doc.Find(`#notice a[href="https://learn.microsoft.com/en-us/partner-center/security/partner-security-requirements"]`).Length() != 1 {
+		t.Errorf("the MFA page does not link to Partner Center's MFA requirement: %q", text(doc.Find("main")))
 	}
 }

@@ -111,7 +111,8 @@ func contactsOf(p pcclient.Profile) contacts {
 func (h *Handlers) mfaPage(c echo.Context) error {
 	l := h.loc(c)
 	vm := views.MessagePage{Page: h.page(c, l.T("mfa.page")),
-		Notice:  views.Notice{Kind: views.NoticeError, Title: l.T("mfa.title"), Lines: []string{l.T("mfa.line1"), l.T("mfa.line2")}},
+		Notice: views.Notice{Kind: views.NoticeError, Title: l.T("mfa.title"), Lines: []string{l.T("mfa.line1"), l.T("mfa.line2")},
+			Actions: []views.Action{microsoftPage(l, "mfa")}},
 		Actions: []views.Action{{Label: l.T("action.signInAgainMFA"), URL: h.signInURL(h.basePath, true)}},
 	}
 	return render(c, http.StatusForbidden, views.MessagePageView(vm))

@@ -172,6 +172,9 @@ type ProfilePage struct {
 type Action struct {
 	Label string
 	URL   string
+	// External opens the link in a new tab (Microsoft's documentation), so that the page and
+	// what was typed in it stay.
+	External bool
 }
 
 // MessagePage explains something on a page of its own: signed out, a sign-in error, MFA needed.
