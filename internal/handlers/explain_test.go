@@ -37,7 +37,9 @@ func TestStatusReasonInThePagesLanguage(t *testing.T) {
 // the role, multi-factor authentication where it is missing; and every page says where the same
 // settings are in Partner Center and where customers find the partner.
 func TestLinksToMicrosoftsPages(t *testing.T) {
-	tb := newTestbed(t, func(o *Options) { o.Portal = "https://partner.microsoft.com/dashboard/account/v3/organization/legalinfo" })
+	tb := newTestbed(t, func(o *Options) {
+		o.Portal = "https://partner.microsoft.com/dashboard/account/v3/organization/legalinfo"
+	})
 	tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindForbidden, Status: 403, Code: "900150"}}
 	_, doc := tb.request(http.MethodPost, "/save", tb.saveForm("telephone", "+1 425 555 0111"), "HX-Request", "true")
 	roles := doc.Find(`#notice a[href="https://learn.microsoft.com/en-us/partner-center/account-settings/permissions-overview"]`)
