@@ -99,8 +99,8 @@ func (tb *testbed) view() (summary, account string) {
 func TestHeaderNamesTheCompanyOnceKnown(t *testing.T) {
 	tb, _ := withOrganizations(t, &scriptedOrganizations{profile: contosoOrganization})
 	summary, account := tb.view()
-	if !strings.Contains(summary, "tid-contoso") || strings.Contains(summary, "Contoso Partner") {
-		t.Errorf("first page: the header says %q, want the tenant id", summary)
+	if !strings.Contains(summary, "tid-contoso") || strings.Contains(summary, "Contoso Partner") || !strings.Contains(account, "ada@contoso.example") {
+		t.Errorf("first page: the header says %q (%q), want the tenant id", summary, account)
 	}
 	summary, account = tb.view()
 	if !strings.Contains(summary, "Contoso Partner") || !strings.Contains(summary, "contoso.example") || strings.Contains(summary, "tid-contoso") {
