@@ -147,6 +147,13 @@ func (c contacts) validate(tel telephoneCheck) fieldErrors {
 			errs[s.name] = p
 		}
 	}
+	// An offer waits until nothing else is wrong: the field keeps what was typed, and the next
+	// press of Save, with the errors fixed, makes the offer.
+	for name, p := range errs {
+		if p.suggest != "" && len(errs) > 1 {
+			delete(errs, name)
+		}
+	}
 	return errs
 }
 

@@ -139,6 +139,23 @@ func TestTelephoneOfferedThenSaved(t *testing.T) {
 	}
 }
 
+// While another field is wrong, the number stays as typed and nothing is offered yet: the offer
+// comes with the next press of Save, once the rest is right.
+func TestTelephoneOfferedOnceTheRestIsRight(t *testing.T) {
+	tb, _ := withOrganizations(t, &scriptedOrganizations{profile: contosoOrganization})
+	tb.view()
+	_, doc := tb.request(http.MethodPost, "/save", tb.saveForm("email", "not an address", "telephone", "(425) 555-0199"), "HX-Request", "true")
+	if got := doc.Find(`input[name="telephone"]`).AttrOr("value", ""); got != "(425) 555-0199" || doc.Find("#telephone-suggestion").Length() != 0 {
+		t.Errorf("with the email wrong the telephone reads %q, offer %q", got, text(doc.Find("#telephone-suggestion")))
+	}
+	form := formAsShown(doc)
+	form.Set("email", "help@contoso.example")
+	_, doc = tb.request(http.MethodPost, "/save", form, "HX-Request", "true")
+	if got := doc.Find(`input[name="telephone"]`).AttrOr("value", ""); got != "+1 425-555-0199" {
+		t.Errorf("with the email right the telephone reads %q, want the offer", got)
+	}
+}
+
 // Fabrikam is in France: a French number as dialled there is offered with +33.
 func TestTelephoneOfferedForThePartnersCountry(t *testing.T) {
 	tb, _ := withOrganizations(t, &scriptedOrganizations{profile: pcclient.OrganizationProfile{CompanyName: "Fabrikam Partner", Country: "FR"}})
