@@ -231,7 +231,9 @@ func TestBrowserEveryStateAccessible(t *testing.T) {
 			t.Parallel()
 			app := startApp(t)
 			historyDown := startApp(t, "--database-url", "postgres://pcs@127.0.0.1:1/history?connect_timeout=1&sslmode=disable")
-			ctx := newChrome(t)
+			// Every state at two widths, each through axe-core: some 80 s for a language on a
+			// busy two-core machine, more than newChrome's 90 s leave room for.
+			ctx := newChromeWithin(t, 180*time.Second)
 			must(t, chromedp.Do(ctx, chromedp.Navigate("about:blank"))) // the browser runs: contexts can be added
 			tab := newBrowserContext(t, ctx)
 			s := &stateChecker{t: t, axe: src, prefix: lang, seen: map[string]bool{}}
