@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/pcclient"
 )
@@ -45,6 +47,15 @@ func TestLinksToMicrosoftsPages(t *testing.T) {
 	roles := doc.Find(`#notice a[href="https://learn.microsoft.com/en-us/partner-center/account-settings/permissions-overview"]`)
 	if roles.Length() != 1 || roles.AttrOr("target", "") != "_blank" || !strings.Contains(text(roles), "opens in a new tab") {
 		t.Errorf("a refusal for the role does not link to the roles: %q", text(doc.Find("#notice")))
+	}
+
+	// Where there is something to do, it comes first, Microsoft's page after.
+	tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindMFARequired, Status: 401, Code: "10001"}}
+	_, doc = tb.request(http.MethodPost, "/save", tb.saveForm("telephone", "+1 425 555 0112"), "HX-Request", "true")
+	var links []string
+	doc.Find("#notice a").Each(func(_ int, a *goquery.Selection) { links = append(links, a.AttrOr("href", "")) })
+	if len(links) != 2 || !strings.HasPrefix(links[0], "/auth/signin") || links[1] != "https://learn.microsoft.com/en-us/partner-center/security/partner-security-requirements" {
+		t.Errorf("after a refusal for MFA the notice links to %q, want signing in again, then Microsoft's page", links)
 	}
 
 	_, doc = tb.request(http.MethodGet, "/", nil, "Accept-Language", "fr")
