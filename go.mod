@@ -16,6 +16,7 @@ require (
 	github.com/klauspost/compress v1.20.5
 	github.com/labstack/echo/v4 v4.16.6
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78

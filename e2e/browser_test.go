@@ -27,8 +27,14 @@ func requireChromium(t *testing.T) {
 	}
 }
 
-// newChrome starts a headless Chromium for one test.
+// newChrome starts a headless Chromium for one test, which has 90 s to finish with it.
 func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	return newChromeWithin(t, 90*time.Second)
+}
+
+// newChromeWithin starts a headless Chromium that the test has d to finish with.
+func newChromeWithin(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	requireChromium(t)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -43,7 +49,7 @@ func newChrome(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 900),
 	)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
 }

@@ -6,14 +6,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"pcsupport/cmd/bench/internal/load"
 )
 
-// The numbers the bench types must pass the app's and the emulator's validation: 4 to 15 digits,
-// at most 32 characters, and each one different from the last.
+// The numbers the bench types must pass the app's and the emulator's validation: numbers that
+// can be dialled (libphonenumber, as the app checks them) of 4 to 15 digits, at most 32
+// characters, and each one different from the last.
 func TestTelephoneIsValidAndChanges(t *testing.T) {
 	prev := ""
-	for _, n := range []int{0, 1, 9999, 10000, 123456, 39999999, 40000001} {
+	for _, n := range []int{0, 1, 9999, 10000, 123456, 39999999, 40000001, 99999999} {
 		tel := telephone(n)
 		digits := 0
 		for _, r := range tel {
@@ -21,7 +24,8 @@ func TestTelephoneIsValidAndChanges(t *testing.T) {
 				digits++
 			}
 		}
-		if digits < 4 || digits > 15 || len(tel) > 32 || tel == prev {
+		parsed, err := phonenumbers.Parse(tel, phonenumbers.UNKNOWN_REGION)
+		if digits < 4 || digits > 15 || len(tel) > 32 || tel == prev || err != nil || !phonenumbers.IsValidNumber(parsed) {
 			t.Errorf("telephone(%d) = %q", n, tel)
 		}
 		prev = tel

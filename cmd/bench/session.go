@@ -186,7 +186,9 @@ func (s *session) keepForm(answer []byte) error {
 	return nil
 }
 
-// telephone is a valid number, different for every n below 10^10 (sessions count from id*100000).
+// telephone is a number that can be dialled (the app checks them with libphonenumber: a Paris
+// number, +33 1 and eight digits), different for every n below 10^8 (sessions count from
+// id*100000).
 func telephone(n int) string {
-	return fmt.Sprintf("+1 %03d %03d %04d", (n/10_000_000)%1000, (n/10_000)%1000, n%10_000)
+	return fmt.Sprintf("+33 1 %02d %02d %02d %02d", (n/1_000_000)%100, (n/10_000)%100, (n/100)%100, n%100)
 }

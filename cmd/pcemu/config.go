@@ -14,23 +14,26 @@ import (
 
 // config is the validated command line.
 type config struct {
-	Listen      string
-	JWKSURL     string
-	Issuer      string
-	Audiences   []string
-	DefaultRole string
-	Roles       []roleAssignment
-	BOM         bool
-	RateLimit   int
+	Listen       string
+	JWKSURL      string
+	Issuer       string
+	Audiences    []string
+	DefaultRole  string
+	Roles        []roleAssignment
+	BOM          bool
+	RateLimit    int
+	ProfilesFile string // "" keeps the stored profiles in memory only
 }
 
 type roleAssignment struct{ TenantID, ObjectID, Role string }
 
-const usageIntro = `pcemu runs the Partner Center support-profile emulator on its own, for tools
-that should talk to a Partner Center stand-in. It serves GET and PUT
-/v1/profiles/support like the real API, checks access tokens against the
-issuing provider's keys, and offers fault injection at /_emulator/ (no token
-needed: keep it on a development machine).
+const usageIntro = `pcemu runs the Partner Center profile emulator on its own, for tools that
+should talk to a Partner Center stand-in. It serves GET and PUT
+/v1/profiles/support and GET /v1/profiles/organization like the real API,
+checks access tokens against the issuing provider's keys, and offers fault
+injection at /_emulator/ (no token needed: keep it on a development machine).
+Stored profiles live in memory unless --profiles-file names a file to keep
+them in across restarts.
 
 Every flag can also be set with its environment variable; a flag wins.`
 
@@ -45,12 +48,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	role := s.List("role", "PCEMU_ROLE", "assign a role as `tid:oid=Role`")
 	bom := s.Bool("bom", "PCEMU_BOM", "start every JSON body with a UTF-8 BOM, as some real responses do")
 	rateLimit := s.String("rate-limit", "PCEMU_RATE_LIMIT", "0", "`requests` per tenant per minute before 429 (0: no throttling)")
+	profilesFile := s.String("profiles-file", "PCEMU_PROFILES_FILE", "", "JSON `file` that keeps the stored support profiles across restarts (default: memory only)")
 	if err := s.Parse(args, getenv, output); err != nil {
 		return config{}, err
 	}
 
 	c := config{Listen: listen.Value(), JWKSURL: jwksURL.Value(), Issuer: issuer.Value(), Audiences: audience.Values(),
-		BOM: bom.Bool(), RateLimit: rateLimit.Count()}
+		BOM: bom.Bool(), RateLimit: rateLimit.Count(), ProfilesFile: profilesFile.Value()}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		s.Problem("%s %q is not host:port", listen.Name(), c.Listen)
 	}

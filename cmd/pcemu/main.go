@@ -47,7 +47,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return serve(ctx, ln, newEmulator(cfg, keySet, log), log)
+	emu := newEmulator(cfg, keySet, log)
+	if cfg.ProfilesFile != "" {
+		if err := emu.KeepProfilesIn(cfg.ProfilesFile); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return serve(ctx, ln, emu, log)
 }
 
 func newEmulator(cfg config, keySet oidc.KeySet, log *slog.Logger) *pcemu.Emulator {

@@ -44,9 +44,9 @@ func TestParseConfig(t *testing.T) {
 			name: "every flag",
 			args: []string{"--listen=:9000", "--issuer", "https://idp.example", "--audience", "a, b", "--audience=c",
 				"--default-role", "salesagent", "--role", "t1:o1=AccountAdmin", "--role", "t2:o2=adminagent,t3:o3=BillingAdmin",
-				"--bom", "--rate-limit", "5"},
+				"--bom", "--rate-limit", "5", "--profiles-file", "/tmp/pcemu.json"},
 			want: config{Listen: ":9000", Issuer: "https://idp.example", Audiences: []string{"a", "b", "c"},
-				DefaultRole: "SalesAgent", BOM: true, RateLimit: 5, Roles: []roleAssignment{
+				DefaultRole: "SalesAgent", BOM: true, RateLimit: 5, ProfilesFile: "/tmp/pcemu.json", Roles: []roleAssignment{
 					{"t1", "o1", "AccountAdmin"}, {"t2", "o2", "AdminAgent"}, {"t3", "o3", "BillingAdmin"}}},
 		},
 		{
@@ -71,7 +71,8 @@ func TestParseConfig(t *testing.T) {
 			}
 			if got.Listen != tt.want.Listen || got.JWKSURL != tt.want.JWKSURL || got.Issuer != tt.want.Issuer ||
 				!slices.Equal(got.Audiences, tt.want.Audiences) || got.DefaultRole != tt.want.DefaultRole ||
-				!slices.Equal(got.Roles, tt.want.Roles) || got.BOM != tt.want.BOM || got.RateLimit != tt.want.RateLimit {
+				!slices.Equal(got.Roles, tt.want.Roles) || got.BOM != tt.want.BOM || got.RateLimit != tt.want.RateLimit ||
+				got.ProfilesFile != tt.want.ProfilesFile {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -101,7 +102,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"-listen", "PCEMU_LISTEN", "-jwks-url", "-issuer", "-audience", "-default-role", "-role", "-bom", "-rate-limit", "PCEMU_RATE_LIMIT", "/_emulator/"} {
+	for _, want := range []string{"-listen", "PCEMU_LISTEN", "-jwks-url", "-issuer", "-audience", "-default-role", "-role", "-bom", "-rate-limit", "PCEMU_RATE_LIMIT", "-profiles-file", "/_emulator/"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %s:\n%s", want, out.String())
 		}

@@ -104,7 +104,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
 		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
-		History: changeHistory, ObserveHistoryFailure: m.HistoryWriteFailed, RequestDeadline: cfg.RequestDeadline})
+		History: changeHistory, ObserveHistoryFailure: m.HistoryWriteFailed, RequestDeadline: cfg.RequestDeadline,
+		Organizations: pc})
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/gorilla/securecookie"
 
@@ -33,6 +34,9 @@ type devStandIns struct {
 
 const devClientID = "pcsupport-dev"
 
+// devProfilesFile, in the data directory, is where the emulator keeps the support profiles.
+const devProfilesFile = "emulator-profiles.json"
+
 // startDevStandIns starts the stand-ins and points cfg at them. Their secrets and keys, and the
 // session keys, are made here at run time; nothing of the kind is in the repository.
 func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error) {
@@ -48,6 +52,9 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 		Clients:             []devstack.Client{client},
 		AccessTokenLifetime: cfg.DevTokenLifetime,
 		Logger:              log,
+		// Kept beside the change history: a restart must not look like a change nobody made.
+		ProfilesFile: filepath.Join(cfg.DataDir, devProfilesFile),
+		AppURL:       cfg.PublicURL.String(),
 	})
 	if err != nil {
 		stop()

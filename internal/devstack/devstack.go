@@ -32,6 +32,21 @@ type Options struct {
 	AccessTokenLifetime time.Duration    // default devidp's: 1h, as Entra ID issues them
 	Personas            []devidp.Persona // default devidp.Personas(); each gets its role in the emulator
 	Logger              *slog.Logger     // the emulator's request records and the servers' errors; default discards
+	// ProfilesFile, optional, is where the emulator keeps the stored support profiles across
+	// restarts (web --dev: in its data directory); "" keeps them in memory.
+	ProfilesFile string
+	// AppURL, optional, is the app the stand-ins serve: the emulator's page links back to it.
+	AppURL string
+}
+
+// Organizations are the organization profiles of the two dev partners, as Partner Center would
+// give them: different countries, so that telephone numbers are checked for the United States
+// (Contoso) and for France (Fabrikam).
+var Organizations = map[string]pcemu.Organization{
+	devidp.TenantID: {CompanyName: "Contoso Partner", Domain: "contoso-partner.example", Country: "US", City: "Redmond",
+		Culture: "en-US", Language: "en", Email: "admin@contoso-partner.example"},
+	devidp.OtherTenantID: {CompanyName: "Fabrikam Partner", Domain: "fabrikam-partner.example", Country: "FR", City: "Paris",
+		Culture: "fr-FR", Language: "fr", Email: "admin@fabrikam-partner.example"},
 }
 
 // Stack is the running stand-ins.
@@ -76,17 +91,28 @@ func Start(opts Options) (*Stack, error) {
 	}
 	s.provider = serve(providerLn, s.Provider, log)
 
-	s.Emulator = newEmulator(s.Provider, log)
+	s.Emulator = newEmulator(s.Provider, opts.AppURL, log)
 	personas := opts.Personas
 	if len(personas) == 0 {
 		personas = devidp.Personas()
 	}
 	for _, p := range personas {
 		s.Emulator.AssignRole(p.TenantID, p.ObjectID, p.Role)
+		s.Emulator.NamePerson(p.ObjectID, p.Name)
+	}
+	for id, o := range Organizations {
+		s.Emulator.SetOrganization(id, o)
 	}
 	// The second dev partner has contact details of its own: with the emulator's seed (Contoso's
 	// values) anyone trying tenant isolation would take them for a leak.
 	s.Emulator.SeedProfile(devidp.OtherTenantID, "support@fabrikam-partner.example", "+44 20 7946 0000", "www.fabrikam-partner.example")
+	if opts.ProfilesFile != "" {
+		// After the seeds: what was stored in an earlier run wins over them.
+		if err := s.Emulator.KeepProfilesIn(opts.ProfilesFile); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	emulatorLn, err := listenLoopback("Partner Center emulator")
 	if err != nil {
 		s.Close()
@@ -99,13 +125,13 @@ func Start(opts Options) (*Stack, error) {
 
 // newEmulator makes an emulator that accepts the provider's tokens. Rate limiting stays off
 // (the emulator's default): every session works for the one dev partner.
-func newEmulator(p *devidp.Provider, log *slog.Logger) *pcemu.Emulator {
+func newEmulator(p *devidp.Provider, appURL string, log *slog.Logger) *pcemu.Emulator {
 	var keys []crypto.PublicKey
 	for _, k := range p.KeySet().Keys {
 		keys = append(keys, k.Key)
 	}
 	return pcemu.New(pcemu.Options{KeySet: &oidc.StaticKeySet{PublicKeys: keys}, Issuers: []string{p.Issuer()},
-		Logger: log.With("component", "pcemu")})
+		Logger: log.With("component", "pcemu"), AppURL: appURL})
 }
 
 // Secret is the client secret made at start for the registered client id ("" for another id).

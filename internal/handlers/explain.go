@@ -116,6 +116,12 @@ func describe(l *i18n.Localizer, f failure, correlationID string) explanation {
 		line, args = "explain.maybeSaved.reload", nil
 	}
 	n := views.Notice{Kind: views.NoticeError, Title: l.T(title), Lines: []string{l.T(line, args...)}}
+	switch f.key {
+	case "forbidden":
+		n.Actions = append(n.Actions, microsoftPage(l, "roles"))
+	case "mfa":
+		n.Actions = append(n.Actions, microsoftPage(l, "mfa"))
+	}
 	if f.upstream != nil {
 		n.Details = details(l, f.upstream, correlationID)
 	} else if !f.signIn {
@@ -135,8 +141,9 @@ func details(l *i18n.Localizer, pe *pcclient.Error, correlationID string) []view
 	var d []views.Detail
 	if pe.Status != 0 {
 		status := strconv.Itoa(pe.Status)
-		if l.Code == "en" { // Go knows the reason phrases in English only
-			status += " " + http.StatusText(pe.Status)
+		// The reason phrase in the page's language; a status the catalogue lacks goes without.
+		if reason, ok := l.Lookup("status." + status); ok {
+			status += " " + reason
 		}
 		d = append(d, views.Detail{Label: l.T("detail.status"), Value: status})
 	}
@@ -148,4 +155,10 @@ func details(l *i18n.Localizer, pe *pcclient.Error, correlationID string) []view
 		d = append(d, views.Detail{Label: l.T("detail.request"), Value: pe.RequestID})
 	}
 	return d
+}
+
+// microsoftPage links to Microsoft's page on a topic (link.<topic> and link.<topic>.url in the
+// catalogue: each language links to Microsoft's page in that language).
+func microsoftPage(l *i18n.Localizer, topic string) views.Action {
+	return views.Action{Label: l.T("link." + topic), URL: l.T("link." + topic + ".url"), External: true}
 }

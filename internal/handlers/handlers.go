@@ -101,6 +101,8 @@ type Handlers struct {
 	observeHistoryFailure HistoryWriteObserver // nil: failed history writes are only logged
 	exports               exportSlots          // the history exports running
 	exportWriteDeadline   time.Duration        // exportWriteTimeout; tests shorten it
+
+	organizations *organizations // the partners' company names and countries, as this process knows them
 }
 
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
@@ -133,6 +135,9 @@ type Options struct {
 	// their retries and the wait for other saves included: the app answers in its own words
 	// before a reverse proxy gives up. Default 25 s.
 	RequestDeadline time.Duration
+	// Organizations, optional, gives each partner's organization profile: the company's name in
+	// the header, its country for telephone numbers. nil: the header shows the tenant id.
+	Organizations OrganizationService
 }
 
 // New returns the handlers.
@@ -145,6 +150,7 @@ func New(o Options) *Handlers {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.organizations = newOrganizations(o.Organizations, h.log)
 	if h.audit == nil {
 		h.audit = h.log
 	}
@@ -220,6 +226,9 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 		CSRFToken: csrfToken(c), DevTools: h.devTools, Portal: h.portal, Languages: h.languageLinks(c)}
 	if u, ok := c.Get(userKey).(auth.User); ok {
 		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
+		if org, known := h.organizations.lookup(u.TenantID); known {
+			p.User.Company, p.User.Domain = org.CompanyName, org.Domain
+		}
 	}
 	return p
 }

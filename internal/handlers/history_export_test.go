@@ -147,7 +147,7 @@ func TestHistoryExportsOneAtATimePerPerson(t *testing.T) {
 	resp, doc := a.getAs("ada", "history.json")
 	checkRefused(t, resp, doc, "Your download of the change history is still under way.")
 	resp, doc = a.getAs("ada", "history.csv", "Accept-Language", "fr-FR")
-	checkRefused(t, resp, doc, "Votre téléchargement de l'historique des modifications est toujours en cours.")
+	checkRefused(t, resp, doc, "Votre téléchargement de l’historique des modifications est toujours en cours.")
 	if page := doc.Find("main").Text(); !strings.Contains(page, "personne\u00a0:") {
 		t.Errorf("French page without a no-break space before the colon:\n%s", page)
 	}
@@ -187,7 +187,7 @@ func TestHistoryExportsLimitedInAll(t *testing.T) {
 	resp, doc := a.getAs(fmt.Sprint(exportsInAll), "history.csv")
 	checkRefused(t, resp, doc, "Too many downloads of the change history are under way right now.")
 	resp, doc = a.getAs(fmt.Sprint(exportsInAll), "history.csv", "Accept-Language", "fr")
-	checkRefused(t, resp, doc, "Trop de téléchargements de l'historique des modifications sont en cours.")
+	checkRefused(t, resp, doc, "Trop de téléchargements de l’historique des modifications sont en cours.")
 
 	close(held.release)
 	for i, s := range running {

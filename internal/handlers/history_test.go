@@ -503,8 +503,8 @@ func TestHistoryInFrench(t *testing.T) {
 	fr := []string{"Accept-Language", "fr-FR"}
 	a.save(map[string]string{"telephone": "+33 1 23 45 67 89"}, fr...)
 	_, doc := a.get("", fr...)
-	if got := text(doc.Find("#last-change")); !strings.HasPrefix(got, "Dernière modification à l'instant (") || !strings.Contains(got, " UTC) par Ada Admin.") ||
-		!strings.Contains(got, "Voir l'historique des modifications") {
+	if got := text(doc.Find("#last-change")); !strings.HasPrefix(got, "Dernière modification à l’instant (") || !strings.Contains(got, " UTC) par Ada Admin.") ||
+		!strings.Contains(got, "Voir l’historique des modifications") {
 		t.Errorf("French line: %q", got)
 	}
 	// Noticed later than the save (a read sent before it would tell nothing new).
@@ -539,7 +539,7 @@ func TestTimesInWords(t *testing.T) {
 		d      time.Duration
 		en, fr string
 	}{
-		{30 * time.Second, "just now", "à l'instant"},
+		{30 * time.Second, "just now", "à l’instant"},
 		{time.Minute, "1 minute ago", "il y a 1 minute"},
 		{59 * time.Minute, "59 minutes ago", "il y a 59 minutes"},
 		{2 * time.Hour, "2 hours ago", "il y a 2 heures"},

@@ -199,7 +199,7 @@ func TestErrorPages(t *testing.T) {
 		t.Errorf("404: %d %q", rec.Code, text(doc.Find("main")))
 	}
 	_, doc = tb.request(http.MethodGet, "/no/such/page", nil, "Accept-Language", "fr")
-	if !strings.Contains(text(doc.Find("main")), "Il n'y a pas de page ici") {
+	if !strings.Contains(text(doc.Find("main")), "Il n’y a pas de page ici") {
 		t.Errorf("404 in French: %q", text(doc.Find("main")))
 	}
 	rec, doc = tb.request(http.MethodPost, "/save", url.Values{csrfField: {"wrong"}}, "HX-Request", "true")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -46,6 +45,9 @@ type profileForm struct {
 	loadedOK bool
 	// submission identifies the rendering of the form that was sent (see submissions).
 	submission string
+	// keepTelephone: the person pressed the button that keeps the telephone as they typed it,
+	// instead of the international form offered (telephoneCheck).
+	keepTelephone bool
 }
 
 // readProfileForm reads the submitted form. The body limit is applied before (64 KB); a body
@@ -61,6 +63,9 @@ func parseProfileForm(v url.Values) profileForm {
 		Telephone: strings.TrimSpace(v.Get("telephone")),
 		Website:   strings.TrimSpace(v.Get("website")),
 	}}
+	if kept := strings.TrimSpace(v.Get(keepTelephoneField)); kept != "" {
+		f.typed.Telephone, f.keepTelephone = kept, true
+	}
 	f.loaded, f.loadedOK = decodeLoaded(v.Get("loaded"))
 	f.submission = v.Get("submission")
 	if !validSubmissionID(f.submission) {
@@ -88,11 +93,17 @@ func decodeLoaded(s string) (support.Contact, bool) {
 	return support.Contact{Email: a[0], Telephone: a[1], Website: a[2]}, true
 }
 
+// keepTelephoneField is the name of the button that saves the telephone as typed, its value.
+const keepTelephoneField = "keep_telephone"
+
 // problem is what is wrong with a value: a catalogue message and its arguments, put into words
-// in the person's language when the form is shown.
+// in the person's language when the form is shown. A value that is fine but better written
+// otherwise is a problem too, until the person chooses: suggest is the better form, shown in the
+// field, and keep the value as typed, which the person may keep instead.
 type problem struct {
-	id   string
-	args []any
+	id            string
+	args          []any
+	suggest, keep string
 }
 
 func (p problem) in(l *i18n.Localizer, s fieldSpec) string {
@@ -102,12 +113,23 @@ func (p problem) in(l *i18n.Localizer, s fieldSpec) string {
 // fieldErrors maps a field name to what is wrong with it.
 type fieldErrors map[string]problem
 
-// validate says what is wrong with each of c's values.
-func validate(c support.Contact) fieldErrors {
+// validate checks every field, the telephone as a telephone number (tel).
+func validate(c support.Contact, tel telephoneCheck) fieldErrors {
 	errs := fieldErrors{}
 	for _, s := range fieldSpecs {
-		if p, bad := validateField(s, c.Get(s.field)); bad {
+		p, bad := validateField(s, c.Get(s.field))
+		if !bad && s.field == support.Telephone {
+			p, bad = tel.check(c.Telephone)
+		}
+		if bad {
 			errs[s.name()] = p
+		}
+	}
+	// An offer waits until nothing else is wrong: the field keeps what was typed, and the next
+	// press of Save, with the errors fixed, makes the offer.
+	for name, p := range errs {
+		if p.suggest != "" && len(errs) > 1 {
+			delete(errs, name)
 		}
 	}
 	return errs
@@ -134,8 +156,9 @@ func validateField(s fieldSpec, v string) (problem, bool) {
 	case utf8.RuneCountInString(v) > s.max:
 		return problem{id: "valid.tooLong", args: []any{"Max", s.max}}, true
 	}
-	valid := map[string]func(string) bool{"email": validEmail, "telephone": validTelephone, "website": validWebsite}[s.name()]
-	if !valid(v) {
+	// The telephone is checked against the partner's country: telephoneCheck.
+	valid := map[string]func(string) bool{"email": validEmail, "website": validWebsite}[s.name()]
+	if valid != nil && !valid(v) {
 		return problem{id: "valid." + s.name()}, true
 	}
 	return problem{}, false
@@ -148,30 +171,6 @@ func validEmail(v string) bool {
 	}
 	local, domain, _ := strings.Cut(v, "@")
 	return local != "" && !strings.ContainsAny(local, " \"") && validHostName(domain)
-}
-
-var telephoneChars = regexp.MustCompile(`^\+?[0-9 ().\-]+$`)
-
-func validTelephone(v string) bool {
-	if !telephoneChars.MatchString(v) {
-		return false
-	}
-	digits, depth := 0, 0
-	for _, r := range v {
-		switch r {
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth < 0 {
-				return false
-			}
-		default:
-			if r >= '0' && r <= '9' {
-				digits++
-			}
-		}
-	}
-	return depth == 0 && digits >= 4 && digits <= 15
 }
 
 func validWebsite(v string) bool {
@@ -223,7 +222,10 @@ func fields(l *i18n.Localizer, values, loaded support.Contact, errs fieldErrors)
 			Hint: l.T("field." + s.name() + ".hint"), MaxLength: s.max, Value: values.Get(s.field),
 			Changed: values.Get(s.field) != loaded.Get(s.field),
 		}
-		if p, bad := errs[s.name()]; bad {
+		if p, bad := errs[s.name()]; bad && p.suggest != "" {
+			// The better form goes in the field, so that Save stores it; the message says so.
+			f.Suggestion, f.Value, f.Changed = p.in(l, s), p.suggest, p.suggest != loaded.Get(s.field)
+		} else if bad {
 			f.Error = p.in(l, s)
 		}
 		out = append(out, f)

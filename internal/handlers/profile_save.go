@@ -56,7 +56,7 @@ func (h *Handlers) save(in saveRequest) saveResult {
 		// The session ended before this form came back (or its store does not answer).
 		return failed(res, in.userErr, stepSession)
 	}
-	if errs := validate(f.typed); len(errs) > 0 {
+	if errs := h.validateForm(in.user.TenantID, f); len(errs) > 0 {
 		res.outcome, res.invalid = outcomeInvalid, errs
 		return res
 	}

@@ -47,7 +47,12 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if form.Notice != nil {
 		title = form.Notice.Title
 	}
-	return render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	ask := h.organizationAsk(c)
+	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	if ask != nil {
+		ask() // in the background, once this page is written: it shows what was known when it began
+	}
+	return err
 }
 
 // loadFailed explains why the profile could not be loaded, and shows no form: an empty form
@@ -91,7 +96,7 @@ func (h *Handlers) restoreKept(c echo.Context) *profileForm {
 // form builds the form view model: values as shown, loaded as fetched from Partner Center, and
 // the line about the last change under it.
 func (h *Handlers) form(c echo.Context, values, loaded support.Contact, errs fieldErrors) views.ProfileForm {
-	return views.ProfileForm{
+	form := views.ProfileForm{
 		Action:     h.basePath + "save",
 		CSRFToken:  csrfToken(c),
 		Fields:     fields(h.loc(c), values, loaded, errs),
@@ -99,6 +104,10 @@ func (h *Handlers) form(c echo.Context, values, loaded support.Contact, errs fie
 		Submission: newSubmissionID(),
 		History:    h.historyLine(c),
 	}
+	if p, offered := errs["telephone"]; offered && p.keep != "" {
+		form.Keep = &views.Keep{Name: keepTelephoneField, Value: p.keep, Label: h.loc(c).T("form.keepTelephone", "Typed", p.keep)}
+	}
+	return form
 }
 
 // mfaPage explains, before any Partner Center call, that the token lacks multi-factor
@@ -106,7 +115,8 @@ func (h *Handlers) form(c echo.Context, values, loaded support.Contact, errs fie
 func (h *Handlers) mfaPage(c echo.Context) error {
 	l := h.loc(c)
 	vm := views.MessagePage{Page: h.page(c, l.T("mfa.page")),
-		Notice:  views.Notice{Kind: views.NoticeError, Title: l.T("mfa.title"), Lines: []string{l.T("mfa.line1"), l.T("mfa.line2")}},
+		Notice: views.Notice{Kind: views.NoticeError, Title: l.T("mfa.title"), Lines: []string{l.T("mfa.line1"), l.T("mfa.line2")},
+			Actions: []views.Action{microsoftPage(l, "mfa")}},
 		Actions: []views.Action{{Label: l.T("action.signInAgainMFA"), URL: h.signInURL(h.basePath, true)}},
 	}
 	return render(c, http.StatusForbidden, views.MessagePageView(vm))

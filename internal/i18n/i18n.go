@@ -136,6 +136,13 @@ func (l *Localizer) T(id string, args ...any) string {
 	return s
 }
 
+// Lookup returns a message without placeholders, and whether the catalogue has it: for ids
+// built from data (an HTTP status), where a missing one is expected and not an error.
+func (l *Localizer) Lookup(id string) (string, bool) {
+	s, ok := l.plain[id]
+	return s, ok
+}
+
 // missing records every message asked for and not found, for MissingSoFar.
 var missing sync.Map
 

@@ -104,7 +104,7 @@ func TestPluralsAndPlaceholders(t *testing.T) {
 	if got := fr.T("explain.throttled.wait", "Count", 30); !strings.Contains(got, "30 secondes") {
 		t.Errorf("fr other: %q", got)
 	}
-	if got := fr.T("valid.tooLong", "Field", "Téléphone", "Max", 32); got != "Téléphone est trop long : 32 caractères au plus." {
+	if got := fr.T("valid.tooLong", "Field", "Téléphone", "Max", 32); got != "Téléphone est trop long\u00a0: 32 caractères au plus." {
 		t.Errorf("fr placeholders: %q", got)
 	}
 }

@@ -35,6 +35,7 @@ const (
 	callError     = "error" // status label of a Partner Center call that got no HTTP answer
 	opOther       = "other" // a Partner Center path this app does not call
 	pcProfilePath = "/v1/profiles/support"
+	pcOrgPath     = "/v1/profiles/organization"
 )
 
 // Metrics holds the app's collectors. Build it with New; it is safe for concurrent use.
@@ -163,14 +164,16 @@ func (m *Metrics) PartnerCenterTransport(next http.RoundTripper) http.RoundTripp
 
 // pcOperation names the Partner Center call from its method and path.
 func pcOperation(r *http.Request) string {
-	if !strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), pcProfilePath) {
-		return opOther
-	}
-	switch r.Method {
-	case http.MethodGet:
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case strings.HasSuffix(path, pcProfilePath) && r.Method == http.MethodGet:
 		return "get_support_profile"
-	case http.MethodPut:
+	case strings.HasSuffix(path, pcProfilePath) && r.Method == http.MethodPut:
 		return "update_support_profile"
+	case strings.HasSuffix(path, pcOrgPath) && r.Method == http.MethodGet:
+		// Apart from the support profile's, so that its background reads never blur how the
+		// pages' own calls fare.
+		return "get_organization_profile"
 	}
 	return opOther
 }

@@ -22,6 +22,7 @@ func TestPartnerCenterCallsByOperationAndStatus(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{http.MethodGet, "/v1/profiles/support"}, {http.MethodPut, "/v1/profiles/support"},
 		{http.MethodPut, "/v1/profiles/support"}, {http.MethodGet, "/v1/customers?id=12345"},
+		{http.MethodGet, "/v1/profiles/organization"},
 	} {
 		req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
 		resp, err := c.Do(req)
@@ -42,6 +43,7 @@ func TestPartnerCenterCallsByOperationAndStatus(t *testing.T) {
 		`pcsupport_partner_center_request_duration_seconds_count{operation="update_support_profile",status="503"} 2`,
 		`pcsupport_partner_center_request_duration_seconds_count{operation="other",status="200"} 1`,
 		`pcsupport_partner_center_request_duration_seconds_count{operation="get_support_profile",status="error"} 1`,
+		`pcsupport_partner_center_request_duration_seconds_count{operation="get_organization_profile",status="200"} 1`,
 	} {
 		if !strings.Contains(page, want+"\n") {
 			t.Errorf("missing %s", want)

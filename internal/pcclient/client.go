@@ -1,6 +1,6 @@
-// Package pcclient is the HTTP client of the Partner Center support-profile API: it reads and
-// replaces the support profile, retries what is safe to retry and reports every failure as one
-// typed *Error.
+// Package pcclient is the HTTP client of the Partner Center profile API: it reads and replaces
+// the support profile, reads the organization profile, retries what is safe to retry and reports
+// every failure as one typed *Error.
 package pcclient
 
 import (
@@ -23,11 +23,13 @@ import (
 )
 
 const (
-	// supportProfilePath serves both GET and PUT; see PARTNER-CENTER.md for why not /supportprofile.
-	supportProfilePath = "/v1/profiles/support"
+	// supportProfilePath serves both GET and PUT; see docs/partner-center.md for why not /supportprofile.
+	supportProfilePath      = "/v1/profiles/support"
+	organizationProfilePath = "/v1/profiles/organization"
 
-	opGet    = "get support profile"
-	opUpdate = "update support profile"
+	opGet             = "get support profile"
+	opUpdate          = "update support profile"
+	opGetOrganization = "get organization profile"
 
 	defaultTimeout           = 30 * time.Second
 	defaultMaxResponseBytes  = 1 << 20
@@ -48,10 +50,10 @@ type Config struct {
 	Logger            *slog.Logger                    // nil = slog.Default()
 }
 
-// Client calls the Partner Center support-profile API. It is safe for concurrent use.
+// Client calls the Partner Center profile API. It is safe for concurrent use.
 type Client struct {
-	endpoint          string
-	path              string // endpoint's path, for logs
+	endpoint          resource // the support profile
+	organization      resource // the organization profile
 	http              *http.Client
 	timeout           time.Duration
 	maxBytes          int64
@@ -73,6 +75,17 @@ type CallOptions struct {
 	RequestID     string
 }
 
+// resource is one URL of the API.
+type resource struct {
+	url  string
+	path string // url's path, for logs
+}
+
+func newResource(base, path string) resource {
+	u, _ := url.Parse(base + path) // base was parsed by checkBaseURL
+	return resource{url: base + path, path: u.Path}
+}
+
 // callIDs are the identifiers sent with every attempt of one call.
 type callIDs struct {
 	correlation string
@@ -81,7 +94,7 @@ type callIDs struct {
 
 // New returns a Client for the API at cfg.BaseURL.
 func New(cfg Config) (*Client, error) {
-	endpoint, err := supportProfileURL(cfg.BaseURL)
+	base, err := checkBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +108,9 @@ func New(cfg Config) (*Client, error) {
 	case !validHeaderValue(cfg.ApplicationName):
 		return nil, fmt.Errorf("pcclient: ApplicationName %q is not a valid header value", cfg.ApplicationName)
 	}
-	u, _ := url.Parse(endpoint) // built from a parsed URL above
 	c := &Client{
-		endpoint:          endpoint,
-		path:              u.Path,
+		endpoint:          newResource(base, supportProfilePath),
+		organization:      newResource(base, organizationProfilePath),
 		http:              cfg.HTTPClient,
 		timeout:           cfg.Timeout,
 		maxBytes:          cfg.MaxResponseBytes,
@@ -136,9 +148,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// supportProfileURL checks the base URL and appends the resource path, keeping any path prefix
-// (a reverse proxy or the emulator mounted under a prefix).
-func supportProfileURL(base string) (string, error) {
+// checkBaseURL checks the base URL and returns it without a trailing slash, keeping any path
+// prefix (a reverse proxy or the emulator mounted under a prefix): the resource paths follow it.
+func checkBaseURL(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", fmt.Errorf("pcclient: BaseURL: %w", err)
@@ -157,7 +169,7 @@ func supportProfileURL(base string) (string, error) {
 	if strings.HasSuffix(strings.ToLower(u.Path), "/v1") {
 		return "", fmt.Errorf("pcclient: BaseURL %q must not end in /v1: the client adds it", base)
 	}
-	return u.String() + supportProfilePath, nil
+	return u.String(), nil
 }
 
 // defaultHTTPClient bounds each phase of an attempt so a stuck server costs one attempt, not the
@@ -203,7 +215,29 @@ func NewID() string {
 
 // GetSupportProfile reads the partner's support profile.
 func (c *Client) GetSupportProfile(ctx context.Context, o CallOptions) (Profile, error) {
-	return c.call(ctx, http.MethodGet, opGet, o, nil)
+	var p Profile
+	err := c.call(ctx, http.MethodGet, opGet, c.endpoint, o, nil, func(body []byte) (err error) {
+		p, err = decodeProfile(body)
+		return err
+	})
+	if err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// GetOrganizationProfile reads the partner's organization profile: the company's name, domain
+// and country, as Partner Center knows them.
+func (c *Client) GetOrganizationProfile(ctx context.Context, o CallOptions) (OrganizationProfile, error) {
+	var p OrganizationProfile
+	err := c.call(ctx, http.MethodGet, opGetOrganization, c.organization, o, nil, func(body []byte) (err error) {
+		p, err = decodeOrganizationProfile(body)
+		return err
+	})
+	if err != nil {
+		return OrganizationProfile{}, err
+	}
+	return p, nil
 }
 
 // UpdateSupportProfile replaces the support profile with p and returns the profile as stored.
@@ -214,21 +248,29 @@ func (c *Client) UpdateSupportProfile(ctx context.Context, o CallOptions, p Prof
 	if err != nil {
 		return Profile{}, fmt.Errorf("%s: encode profile: %w", opUpdate, err)
 	}
-	stored, err := c.call(ctx, http.MethodPut, opUpdate, o, body)
+	var stored Profile
+	err = c.call(ctx, http.MethodPut, opUpdate, c.endpoint, o, body, func(b []byte) (err error) {
+		stored, err = decodeProfile(b)
+		return err
+	})
 	var pe *Error
 	if errors.As(err, &pe) && pe.Kind == KindBadResponse && isSuccess(pe.Status) && errors.Is(pe.Err, errEmptyBody) {
 		// Some gateways and stand-ins answer a PUT with 204 or an empty 200: the update was
 		// accepted, so what was sent is what is stored.
 		return p, nil
 	}
-	return stored, err
+	if err != nil {
+		return Profile{}, err
+	}
+	return stored, nil
 }
 
-// call runs the attempts of one call under one deadline, with the same identifiers throughout so
-// the service can recognise a retried PUT.
-func (c *Client) call(ctx context.Context, method, op string, o CallOptions, body []byte) (Profile, error) {
+// call runs the attempts of one call to r under one deadline, with the same identifiers
+// throughout so the service can recognise a retried PUT. decode reads a success body; an error
+// it returns makes the answer a bad response.
+func (c *Client) call(ctx context.Context, method, op string, r resource, o CallOptions, body []byte, decode func([]byte) error) error {
 	if o.Token == nil {
-		return Profile{}, fmt.Errorf("%s: no token source", op)
+		return fmt.Errorf("%s: no token source", op)
 	}
 	ids := callIDs{correlation: o.CorrelationID, request: o.RequestID}
 	if ids.correlation == "" {
@@ -239,31 +281,31 @@ func (c *Client) call(ctx context.Context, method, op string, o CallOptions, bod
 	}
 	for name, v := range map[string]string{"CorrelationID": ids.correlation, "RequestID": ids.request, "Locale": o.Locale} {
 		if !validHeaderValue(v) {
-			return Profile{}, fmt.Errorf("%s: %s %q is not a valid header value", op, name, v)
+			return fmt.Errorf("%s: %s %q is not a valid header value", op, name, v)
 		}
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		p, err := c.attempt(ctx, method, op, o, ids, body, attempt)
+		err := c.attempt(ctx, method, op, r, o, ids, body, decode, attempt)
 		if err == nil {
-			return p, nil
+			return nil
 		}
 		var pe *Error
 		if !errors.As(err, &pe) || ctx.Err() != nil {
-			return Profile{}, err
+			return err
 		}
 		wait, ok := c.retryWait(pe, attempt)
 		if !ok {
-			return Profile{}, pe
+			return pe
 		}
 		if dl, has := ctx.Deadline(); has && time.Until(dl) <= wait {
 			// The retry could not finish in time: the last answer says more than a timeout would.
-			return Profile{}, pe
+			return pe
 		}
 		if werr := c.wait(ctx, wait); werr != nil {
-			return Profile{}, &Error{
+			return &Error{
 				Op:            op,
 				Kind:          contextKind(werr),
 				CorrelationID: pe.CorrelationID,
@@ -296,7 +338,7 @@ func (c *Client) retryWait(e *Error, attempt int) (time.Duration, bool) {
 }
 
 // attempt sends one request and decodes its answer.
-func (c *Client) attempt(ctx context.Context, method, op string, o CallOptions, ids callIDs, body []byte, n int) (Profile, error) {
+func (c *Client) attempt(ctx context.Context, method, op string, r resource, o CallOptions, ids callIDs, body []byte, decode func([]byte) error, n int) error {
 	start := time.Now()
 	tok, err := o.Token.Token()
 	switch {
@@ -310,17 +352,17 @@ func (c *Client) attempt(ctx context.Context, method, op string, o CallOptions, 
 	if err != nil {
 		// Not an *Error: the caller's own sentinel errors (sign in again) must stay visible.
 		err = fmt.Errorf("%s: get token: %w", op, err)
-		c.logAttempt(ctx, method, op, n, ids, nil, err, time.Since(start))
-		return Profile{}, err
+		c.logAttempt(ctx, method, op, r, n, ids, nil, err, time.Since(start))
+		return err
 	}
 
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.endpoint, rd)
+	req, err := http.NewRequestWithContext(ctx, method, r.url, rd)
 	if err != nil {
-		return Profile{}, fmt.Errorf("%s: build request: %w", op, err)
+		return fmt.Errorf("%s: build request: %w", op, err)
 	}
 	h := req.Header
 	h.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -341,32 +383,29 @@ func (c *Client) attempt(ctx context.Context, method, op string, o CallOptions, 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		e := transportError(ctx, op, ids, err)
-		c.logAttempt(ctx, method, op, n, ids, nil, e, time.Since(start))
-		return Profile{}, e
+		c.logAttempt(ctx, method, op, r, n, ids, nil, e, time.Since(start))
+		return e
 	}
 	defer resp.Body.Close()
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
 
-	var (
-		p Profile
-		e *Error
-	)
+	var e *Error
 	switch {
 	case readErr != nil && (ctx.Err() != nil || isSuccess(resp.StatusCode)):
 		// A body cut off in transit is a transport failure, worth a retry, not a bad response.
 		e = transportError(ctx, op, ids, fmt.Errorf("read body of HTTP %d: %w", resp.StatusCode, readErr))
 	case readErr != nil:
-		_, e = decodeResponse(op, resp.StatusCode, resp.Header, nil, c.maxBytes, ids)
+		e = readResponse(op, resp.StatusCode, resp.Header, nil, c.maxBytes, ids, decode)
 		e.Err = fmt.Errorf("read error body: %w", readErr)
 	default:
-		p, e = decodeResponse(op, resp.StatusCode, resp.Header, data, c.maxBytes, ids)
+		e = readResponse(op, resp.StatusCode, resp.Header, data, c.maxBytes, ids, decode)
 	}
 	if e != nil {
-		c.logAttempt(ctx, method, op, n, ids, resp, e, time.Since(start))
-		return Profile{}, e
+		c.logAttempt(ctx, method, op, r, n, ids, resp, e, time.Since(start))
+		return e
 	}
-	c.logAttempt(ctx, method, op, n, ids, resp, nil, time.Since(start))
-	return p, nil
+	c.logAttempt(ctx, method, op, r, n, ids, resp, nil, time.Since(start))
+	return nil
 }
 
 // transportError describes an attempt that got no usable response.
@@ -392,7 +431,7 @@ func contextKind(err error) Kind {
 // logAttempt records one attempt: a failed one at warn, a successful one at debug (every save
 // also has its audit record at info). It never sees the request headers, so the token cannot
 // leak.
-func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids callIDs, resp *http.Response, err error, d time.Duration) {
+func (c *Client) logAttempt(ctx context.Context, method, op string, r resource, n int, ids callIDs, resp *http.Response, err error, d time.Duration) {
 	level := slog.LevelDebug
 	if err != nil {
 		level = slog.LevelWarn
@@ -403,7 +442,7 @@ func (c *Client) logAttempt(ctx context.Context, method, op string, n int, ids c
 	attrs := []slog.Attr{
 		slog.String("op", op),
 		slog.String("method", method),
-		slog.String("path", c.path),
+		slog.String("path", r.path),
 		slog.Int("attempt", n),
 	}
 	status, code := 0, ""

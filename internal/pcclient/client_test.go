@@ -877,8 +877,8 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%q): %v", base, err)
 			continue
 		}
-		if c.endpoint != want {
-			t.Errorf("New(%q) endpoint %q, want %q", base, c.endpoint, want)
+		if c.endpoint.url != want {
+			t.Errorf("New(%q) endpoint %q, want %q", base, c.endpoint.url, want)
 		}
 		if c.timeout != 30*time.Second || c.maxBytes != 1<<20 || c.maxAttempts != 3 ||
 			c.maxRetryAfterWait != 5*time.Second || c.http == nil || c.log == nil || c.backoff == nil {

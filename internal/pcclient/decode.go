@@ -27,9 +27,23 @@ var (
 	errHTMLBody  = errors.New("body is HTML, not JSON")
 )
 
-// decodeResponse turns one response into a Profile (2xx) or an *Error. maxBytes is the size
-// limit; body holds up to one byte more, so a body over the limit is seen, not silently cut.
+// decodeResponse turns one response into a Profile (2xx) or an *Error.
 func decodeResponse(op string, status int, h http.Header, body []byte, maxBytes int64, sent callIDs) (Profile, *Error) {
+	var p Profile
+	e := readResponse(op, status, h, body, maxBytes, sent, func(b []byte) (err error) {
+		p, err = decodeProfile(b)
+		return err
+	})
+	if e != nil {
+		return Profile{}, e
+	}
+	return p, nil
+}
+
+// readResponse reads one response: a 2xx body is given to decode, anything else becomes an
+// *Error, as does a body decode refuses. maxBytes is the size limit; body holds up to one byte
+// more, so a body over the limit is seen, not silently cut.
+func readResponse(op string, status int, h http.Header, body []byte, maxBytes int64, sent callIDs, decode func([]byte) error) *Error {
 	e := &Error{
 		Op:            op,
 		Status:        status,
@@ -41,14 +55,13 @@ func decodeResponse(op string, status int, h http.Header, body []byte, maxBytes 
 		e.Kind = KindBadResponse
 		if oversize {
 			e.Err = fmt.Errorf("body larger than %d bytes", maxBytes)
-			return Profile{}, e
+			return e
 		}
-		p, err := decodeProfile(body)
-		if err != nil {
+		if err := decode(body); err != nil {
 			e.Err = err
-			return Profile{}, e
+			return e
 		}
-		return p, nil
+		return nil
 	}
 
 	var message string
@@ -63,7 +76,7 @@ func decodeResponse(op string, status int, h http.Header, body []byte, maxBytes 
 	}
 	e.RetryAfter, e.retryAfterSet = parseRetryAfter(h.Get("Retry-After"), cmp.Or(message, e.Description), time.Now())
 	e.Kind = classify(status, e.Code)
-	return Profile{}, e
+	return e
 }
 
 // decodeProfile decodes a success body, naming the common ways a body is not a profile.

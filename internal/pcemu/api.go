@@ -64,9 +64,10 @@ func setTraceHeaders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimSuffix(strings.ToLower(r.URL.Path), "/")
 	// Faults come before the token check so a test can inject an outage
 	// whatever token it holds.
-	if f, ok := e.takeFault(r.Method); ok && e.serveFault(w, r, f) {
+	if f, ok := e.takeFault(r.Method, resourceOf(path)); ok && e.serveFault(w, r, f) {
 		return
 	}
 	c, refusal := e.authenticate(r)
@@ -85,8 +86,14 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	path := strings.TrimSuffix(strings.ToLower(r.URL.Path), "/")
 	switch {
+	case path == organizationPath && r.Method == http.MethodGet:
+		e.writeJSON(w, http.StatusOK, e.organizationJSON(c.TenantID))
+		e.finish(w, r, c.TenantID, http.StatusOK, "", outcomeGet)
+	case path == organizationPath:
+		w.Header().Set("Allow", "GET")
+		e.refuse(w, r, c.TenantID, &apiError{http.StatusMethodNotAllowed, "405",
+			"The requested resource does not support http method '" + r.Method + "'."})
 	case path == supportPath && r.Method == http.MethodGet:
 		e.writeJSON(w, http.StatusOK, e.loadProfile(c.TenantID).resourceJSON())
 		e.finish(w, r, c.TenantID, http.StatusOK, "", outcomeGet)
@@ -163,7 +170,7 @@ func (e *Emulator) writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // finish counts the request and logs it.
 func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, tenantID string, status int, detail string, o outcome) {
-	e.count(tenantID, o)
+	e.count(tenantID, resourceOf(strings.TrimSuffix(strings.ToLower(r.URL.Path), "/")), o)
 	level := slog.LevelInfo
 	if o == outcomeRefused {
 		level = slog.LevelWarn

@@ -106,6 +106,7 @@ func faultFromForm(r *http.Request) (faultJSON, error) {
 	}
 	in := faultJSON{
 		Method:      r.PostForm.Get("method"),
+		Resource:    r.PostForm.Get("resource"),
 		Code:        strings.TrimSpace(r.PostForm.Get("code")),
 		Description: r.PostForm.Get("description"),
 		Body:        r.PostForm.Get("body"),
@@ -144,12 +145,20 @@ type pageData struct {
 	Form      faultJSON     // the fault form's values
 	Change    profileChange // the profile form's values
 	BodyKinds []string
+	AppURL    string    // the app that uses the emulator, "" when unknown
+	Partners  []partner // the tenants a profile can be changed for, by name
+}
+
+// partner is a tenant as the control page names it.
+type partner struct {
+	TenantID, Name string
 }
 
 // renderPage shows the state with data's problem and form values.
 func (e *Emulator) renderPage(w http.ResponseWriter, status int, data pageData) {
 	var b bytes.Buffer
-	data.snapshot, data.BodyKinds = e.snapshot(), bodyKindNames
+	data.snapshot, data.BodyKinds, data.AppURL = e.snapshot(), bodyKindNames, e.appURL
+	data.Partners = e.partners()
 	if err := controlTemplate.Execute(&b, data); err != nil {
 		e.log.Error("pcemu: render control page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

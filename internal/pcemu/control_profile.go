@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -89,6 +90,26 @@ func (e *Emulator) tenantState(tenantID string) tenantSnapshot {
 		}
 	}
 	return tenantSnapshot{TenantID: tenantID, Profile: e.peekProfile(tenantID).resource()}
+}
+
+// partners are the tenants known to the emulator, those that called and those given an
+// organization of their own, each named by its company, then its tenant id.
+func (e *Emulator) partners() []partner {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := map[string]bool{}
+	for id := range e.tenants {
+		ids[id] = true
+	}
+	for id := range e.organizations {
+		ids[id] = true
+	}
+	out := make([]partner, 0, len(ids))
+	for id := range ids {
+		out = append(out, partner{TenantID: id, Name: e.organizationLocked(id).CompanyName + " (tenant " + id + ")"})
+	}
+	slices.SortFunc(out, func(a, b partner) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // firstTenantChange fills the page's profile form with the first known tenant's values, ready

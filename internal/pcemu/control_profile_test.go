@@ -35,15 +35,23 @@ func TestControlFormChangesAProfileBehindTheAppsBack(t *testing.T) {
 	}
 	form := doc.Find(`form[action="profile"][method="post"]`)
 	values := url.Values{}
-	form.Find("input").Each(func(_ int, s *goquery.Selection) {
+	form.Find("input, select").Each(func(_ int, s *goquery.Selection) {
 		id := s.AttrOr("id", "")
 		if id == "" || doc.Find(`label[for="`+id+`"]`).Length() != 1 {
 			t.Errorf("input %s has no label", s.AttrOr("name", "?"))
 		}
-		values.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+		value := s.AttrOr("value", "")
+		if goquery.NodeName(s) == "select" {
+			value = s.Find("option[selected]").AttrOr("value", "")
+		}
+		values.Set(s.AttrOr("name", ""), value)
 	})
 	if values.Get("tenantId") != tenantA || values.Get("email") != seedProfile.Email {
 		t.Fatalf("the profile form is not filled with the tenant's values: %v", values)
+	}
+	// The partner is chosen by its company's name.
+	if got := form.Find(`select[name="tenantId"] option[selected]`).Text(); !strings.HasPrefix(got, seedOrganization.CompanyName) {
+		t.Errorf("the partner is offered as %q", got)
 	}
 
 	values.Set("email", "desk@contoso-partner.example")

@@ -1,13 +1,14 @@
-// Package pcemu emulates the Partner Center support-profile API
-// (GET and PUT /v1/profiles/support) as an http.Handler, with fault
-// injection, so that the app can be developed and tested without the real
-// service.
+// Package pcemu emulates the Partner Center profile API (GET and PUT
+// /v1/profiles/support, GET /v1/profiles/organization) as an http.Handler,
+// with fault injection, so that the app can be developed and tested without
+// the real service.
 //
 // It behaves like the real service as its public documentation and SDKs
 // describe it: it checks delegated (app+user) access tokens with MFA, keeps
-// one support profile per partner tenant in memory (seeded on first use),
-// refuses updates by roles that may not make them, validates input like a
-// strict server, throttles per tenant and answers with Partner Center's
+// one support profile per partner tenant (seeded on first use; in memory, or
+// also in a file given to KeepProfilesIn), gives each tenant an organization
+// profile, refuses updates by roles that may not make them, validates input
+// like a strict server, throttles per tenant and answers with Partner Center's
 // headers and error bodies.
 //
 // The control surface under /_emulator/ (an HTML page, /_emulator/state,
@@ -57,16 +58,23 @@ type Options struct {
 	RateWindow time.Duration
 	// Logger receives one record per request; default discards.
 	Logger *slog.Logger
+	// AppURL, optional, is the app that uses this emulator: its control page links back to it.
+	AppURL string
 }
 
 // Stats counts API requests (the control surface is not counted). Every
-// request lands in exactly one counter: a GET answered with the profile, a
-// PUT that stored it, or a refusal (any error status, throttling, a fault
-// that replaced the answer, a reset or a cancelled delay).
+// request lands in exactly one counter: a GET answered with the support
+// profile, a PUT that stored it, or a refusal (any error status, throttling, a
+// fault that replaced the answer, a reset or a cancelled delay). Requests for
+// the organization profile have counters of their own, so that the support
+// profile's mean the same whether or not a client also reads the organization.
 type Stats struct {
 	Gets    int `json:"gets"`
 	Puts    int `json:"puts"`
 	Refused int `json:"refused"`
+
+	OrganizationGets    int `json:"organizationGets"`
+	OrganizationRefused int `json:"organizationRefused"`
 }
 
 // Emulator is the Partner Center emulator. It is safe for concurrent use.
@@ -80,16 +88,21 @@ type Emulator struct {
 	rateLimit   int
 	rateWindow  time.Duration
 	log         *slog.Logger
+	appURL      string
 	control     http.Handler
 	// sleep waits for a fault's delay; tests replace it to observe delays without timing them.
 	sleep func(ctx context.Context, d time.Duration) error
 
-	mu      sync.Mutex
-	tenants map[string]*tenant
-	seeds   map[string]profile // a tenant's own first values; others start from seedProfile
-	roles   map[roleKey]string
-	faults  []Fault
-	stats   Stats
+	mu            sync.Mutex
+	tenants       map[string]*tenant
+	seeds         map[string]profile      // a tenant's own first values; others start from seedProfile
+	organizations map[string]Organization // a tenant's own organization; others have seedOrganization
+	roles         map[roleKey]string
+	people        map[string]string // display names by object id, for the control page
+	faults        []Fault
+	stats         Stats
+
+	profilesFile profilesFile // where stored profiles are kept between runs; none by default
 }
 
 type tenant struct {
@@ -113,10 +126,14 @@ func New(o Options) *Emulator {
 		rateLimit:   o.RateLimit,
 		rateWindow:  o.RateWindow,
 		log:         o.Logger,
+		appURL:      o.AppURL,
 		sleep:       sleepContext,
 		tenants:     map[string]*tenant{},
 		seeds:       map[string]profile{},
 		roles:       map[roleKey]string{},
+
+		organizations: map[string]Organization{},
+		people:        map[string]string{},
 	}
 	if len(e.audiences) == 0 {
 		e.audiences = []string{AudienceURL, AudienceAppID}
@@ -183,8 +200,9 @@ func (e *Emulator) StoredJSON(tenantID string) []byte {
 // holds from older, laxer days.
 func (e *Emulator) SetProfile(tenantID, email, telephone, website string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.tenantLocked(tenantID).profile = profile{Email: email, Telephone: telephone, Website: website}
+	e.mu.Unlock()
+	e.keepProfiles()
 }
 
 // SeedProfile gives a tenant first values of its own, which it starts from now and after a reset
@@ -244,10 +262,11 @@ func (e *Emulator) TenantStats(tenantID string) Stats {
 // resetStorage forgets every stored profile; tenants are seeded again on next use.
 func (e *Emulator) resetStorage() {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	for id, t := range e.tenants {
 		t.profile = e.seedLocked(id)
 	}
+	e.mu.Unlock()
+	e.keepProfiles()
 }
 
 func (e *Emulator) tenantLocked(tenantID string) *tenant {
@@ -276,8 +295,9 @@ func (e *Emulator) loadProfile(tenantID string) profile {
 
 func (e *Emulator) storeProfile(tenantID string, p profile) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.tenantLocked(tenantID).profile = p
+	e.mu.Unlock()
+	e.keepProfiles()
 }
 
 // outcome is where a request lands in Stats.
@@ -289,7 +309,8 @@ const (
 	outcomePut
 )
 
-func (e *Emulator) count(tenantID string, o outcome) {
+// count adds a request to the counters of its resource (ResourceOrganization, or any other path).
+func (e *Emulator) count(tenantID, resource string, o outcome) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	counters := []*Stats{&e.stats}
@@ -297,10 +318,14 @@ func (e *Emulator) count(tenantID string, o outcome) {
 		counters = append(counters, &e.tenantLocked(tenantID).stats)
 	}
 	for _, s := range counters {
-		switch o {
-		case outcomeGet:
+		switch {
+		case resource == ResourceOrganization && o == outcomeGet:
+			s.OrganizationGets++
+		case resource == ResourceOrganization:
+			s.OrganizationRefused++
+		case o == outcomeGet:
 			s.Gets++
-		case outcomePut:
+		case o == outcomePut:
 			s.Puts++
 		default:
 			s.Refused++
@@ -308,13 +333,13 @@ func (e *Emulator) count(tenantID string, o outcome) {
 	}
 }
 
-// takeFault consumes one use of the first queued fault matching method.
-func (e *Emulator) takeFault(method string) (Fault, bool) {
+// takeFault consumes one use of the first queued fault matching method and resource.
+func (e *Emulator) takeFault(method, resource string) (Fault, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range e.faults {
 		f := &e.faults[i]
-		if f.Method != "" && f.Method != method {
+		if f.Method != "" && f.Method != method || f.Resource != resource {
 			continue
 		}
 		taken := *f
@@ -373,14 +398,17 @@ type snapshot struct {
 }
 
 type tenantSnapshot struct {
-	TenantID string   `json:"tenantId"`
-	Profile  resource `json:"profile"`
-	Stats    Stats    `json:"stats"`
+	TenantID     string       `json:"tenantId"`
+	Organization Organization `json:"organization"`
+	Profile      resource     `json:"profile"`
+	Stats        Stats        `json:"stats"`
 }
 
 type roleSnapshot struct {
 	TenantID string `json:"tenantId"`
+	Company  string `json:"company"` // the tenant's company name
 	ObjectID string `json:"objectId"`
+	Name     string `json:"name,omitempty"` // the person's name, when known
 	Role     string `json:"role"`
 }
 
@@ -395,15 +423,20 @@ func (e *Emulator) snapshot() snapshot {
 		Stats:       e.stats,
 	}
 	for id, t := range e.tenants {
-		s.Tenants = append(s.Tenants, tenantSnapshot{TenantID: id, Profile: t.profile.resource(), Stats: t.stats})
+		s.Tenants = append(s.Tenants, tenantSnapshot{TenantID: id, Organization: e.organizationLocked(id),
+			Profile: t.profile.resource(), Stats: t.stats})
 	}
 	sort.Slice(s.Tenants, func(i, j int) bool { return s.Tenants[i].TenantID < s.Tenants[j].TenantID })
 	for k, role := range e.roles {
-		s.Roles = append(s.Roles, roleSnapshot{TenantID: k.tenantID, ObjectID: k.objectID, Role: role})
+		s.Roles = append(s.Roles, roleSnapshot{TenantID: k.tenantID, Company: e.organizationLocked(k.tenantID).CompanyName,
+			ObjectID: k.objectID, Name: e.people[k.objectID], Role: role})
 	}
 	sort.Slice(s.Roles, func(i, j int) bool {
 		if s.Roles[i].TenantID != s.Roles[j].TenantID {
 			return s.Roles[i].TenantID < s.Roles[j].TenantID
+		}
+		if s.Roles[i].Name != s.Roles[j].Name {
+			return s.Roles[i].Name < s.Roles[j].Name
 		}
 		return s.Roles[i].ObjectID < s.Roles[j].ObjectID
 	})

@@ -20,6 +20,9 @@ type Fault struct {
 	Count int
 	// Method is "" for any, or "GET" / "PUT".
 	Method string
+	// Resource is "" for the support profile (and any other path), or ResourceOrganization:
+	// a fault meant for the support profile never lands on the organization profile.
+	Resource string
 	// Status is the HTTP status to answer; 0 answers normally (for a fault
 	// that only delays) or, with a Body other than BodyNormal, 200.
 	Status int
@@ -102,6 +105,8 @@ func (e *Emulator) serveFault(w http.ResponseWriter, r *http.Request, f Fault) b
 			f.RetryAfter = time.Second
 		}
 		body = throttledBody(f.RetryAfter)
+	case status < 300 && f.Resource == ResourceOrganization:
+		body = e.organizationJSON(tenantID)
 	case status < 300:
 		// A success that stored nothing: the current profile, untouched.
 		body = e.peekProfile(tenantID).resourceJSON()
@@ -242,6 +247,7 @@ func resetConnection(w http.ResponseWriter) {
 type faultJSON struct {
 	Count             int     `json:"count"`
 	Method            string  `json:"method"`
+	Resource          string  `json:"resource,omitempty"` // "" or "support", or "organization"
 	Status            int     `json:"status"`
 	Code              string  `json:"code"`
 	Description       string  `json:"description"`
@@ -255,6 +261,7 @@ func toFaultJSON(f Fault) faultJSON {
 	return faultJSON{
 		Count:             f.Count,
 		Method:            f.Method,
+		Resource:          f.Resource,
 		Status:            f.Status,
 		Code:              f.Code,
 		Description:       f.Description,
@@ -275,6 +282,14 @@ func (j faultJSON) fault() (Fault, error) {
 	if method != "" && method != http.MethodGet && method != http.MethodPut {
 		problems = append(problems, "method must be empty (any), GET or PUT")
 	}
+	resource := strings.ToLower(j.Resource)
+	switch resource {
+	case "", ResourceSupport:
+		resource = ""
+	case ResourceOrganization:
+	default:
+		problems = append(problems, "resource must be empty or support (the support profile), or organization")
+	}
 	if j.Status != 0 && (j.Status < 200 || j.Status > 599) {
 		problems = append(problems, "status must be 0 (answer normally) or 200-599")
 	}
@@ -291,6 +306,7 @@ func (j faultJSON) fault() (Fault, error) {
 	return Fault{
 		Count:       max(j.Count, 1),
 		Method:      method,
+		Resource:    resource,
 		Status:      j.Status,
 		Code:        j.Code,
 		Description: j.Description,

@@ -42,6 +42,10 @@ func (in fieldInput) Render(_ context.Context, w io.Writer) error {
 		out.text(f.ErrorID())
 		out.raw(" ")
 	}
+	if f.Suggestion != "" {
+		out.text(f.SuggestionID())
+		out.raw(" ")
+	}
 	out.text(f.HintID())
 	out.raw(`"`)
 	if f.Error != "" {

@@ -27,6 +27,8 @@ type User struct {
 	Name     string
 	Username string
 	TenantID string
+	Company  string // the partner's company name; "" until Partner Center has told it
+	Domain   string // the company's domain, with Company
 }
 
 // Field is one input of the form.
@@ -39,23 +41,33 @@ type Field struct {
 	Hint         string
 	Value        string
 	Error        string // empty when valid
-	MaxLength    int
-	Changed      bool // differs from what was loaded
+	// Suggestion says that Value is a better form of what was typed, now in the field, and how
+	// to keep what was typed instead (ProfileForm.Keep). It is not an error.
+	Suggestion string
+	MaxLength  int
+	Changed    bool // differs from what was loaded
 }
 
-// focusTarget is the field keyboard focus goes to after a save: the first one in error.
+// focusTarget is the field keyboard focus goes to after a save: the first one in error, else
+// the first with a suggestion.
 func (f ProfileForm) focusTarget() string {
 	for _, fld := range f.Fields {
 		if fld.Error != "" {
 			return fld.Name
 		}
 	}
+	for _, fld := range f.Fields {
+		if fld.Suggestion != "" {
+			return fld.Name
+		}
+	}
 	return ""
 }
 
-// ErrorID and HintID name the elements the input's aria-describedby points at.
-func (f Field) ErrorID() string { return f.Name + "-error" }
-func (f Field) HintID() string  { return f.Name + "-hint" }
+// ErrorID, SuggestionID and HintID name the elements the input's aria-describedby points at.
+func (f Field) ErrorID() string      { return f.Name + "-error" }
+func (f Field) SuggestionID() string { return f.Name + "-suggestion" }
+func (f Field) HintID() string       { return f.Name + "-hint" }
 
 // NoticeKind says how a notice is shown and announced.
 type NoticeKind int
@@ -101,6 +113,14 @@ type ProfileForm struct {
 	Unavailable bool
 	ReloadURL   string
 	History     *HistoryLine // nil when no change history is kept
+	// Keep, beside Save, saves a value as the person typed it instead of the form a field
+	// suggests (Field.Suggestion); nil when nothing is suggested.
+	Keep *Keep
+}
+
+// Keep is a submit button that sends a value as typed: its name and value are the form's.
+type Keep struct {
+	Name, Value, Label string
 }
 
 // HistoryLine is the line under the form about the last change, with the link to the history.
@@ -152,6 +172,9 @@ type ProfilePage struct {
 type Action struct {
 	Label string
 	URL   string
+	// External opens the link in a new tab (Microsoft's documentation), so that the page and
+	// what was typed in it stay.
+	External bool
 }
 
 // MessagePage explains something on a page of its own: signed out, a sign-in error, MFA needed.
