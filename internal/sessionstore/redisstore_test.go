@@ -42,6 +42,11 @@ func TestRedisStoreContract(t *testing.T) {
 				}
 				return rest
 			},
+			spoil: func(where string, raw []byte) {
+				if err := client.Set(context.Background(), where, raw, redis.KeepTTL).Err(); err != nil {
+					t.Fatal(err)
+				}
+			},
 		}
 	})
 }

@@ -3,6 +3,7 @@ package sessionstore
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,7 +24,8 @@ import (
 // on it share it, as replicas do.
 type storeBacking struct {
 	open   func(opts CookieOptions, keyPairs ...[]byte) Store
-	atRest func() map[string][]byte // every stored session, raw, by where it lies
+	atRest func() map[string][]byte       // every stored session, raw, by where it lies
+	spoil  func(where string, raw []byte) // replaces a stored session's bytes, where atRest names it
 }
 
 // storeContract is what the app needs of every session store. newBacking makes an empty
@@ -298,6 +300,34 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 		}
 	})
 
+	// Something else wrote over the session (a tool, a disk error): the person is signed out,
+	// and asked to sign in again, rather than told the store is down, which would last until
+	// the session expired.
+	t.Run("a session spoiled at rest reads as none, not as an outage", func(t *testing.T) {
+		t.Parallel()
+		for name, spoilt := range map[string][]byte{"garbage": []byte("not a session"), "empty": {}} {
+			b := newBacking(t)
+			store := b.open(opts, keys()...)
+			s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+			s.Values["data"] = realisticSession()
+			c := save(t, store, s)
+			load(t, store, c) // and cached
+			for where := range b.atRest() {
+				b.spoil(where, spoilt)
+			}
+			got, err := store.New(requestWith(c), sessionCookie)
+			if !got.IsNew || errors.Is(err, ErrUnavailable) {
+				t.Errorf("%s at rest: IsNew %v, err %v; want a new session, and no outage", name, got.IsNew, err)
+			}
+			// Signing in again replaces it.
+			fresh, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+			fresh.Values["data"] = realisticSession()
+			if again := load(t, store, save(t, store, fresh)); again.IsNew {
+				t.Errorf("%s at rest: the next session does not load", name)
+			}
+		}
+	})
+
 	t.Run("an Entra-sized token set fits", func(t *testing.T) {
 		t.Parallel()
 		store := newBacking(t).open(opts, keys()...)
@@ -343,6 +373,11 @@ func TestFilesystemStoreContract(t *testing.T) {
 					rest[filepath.Base(f)] = b
 				}
 				return rest
+			},
+			spoil: func(where string, raw []byte) {
+				if err := os.WriteFile(filepath.Join(dir, where), raw, 0o600); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	})
