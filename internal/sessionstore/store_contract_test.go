@@ -328,6 +328,65 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 		}
 	})
 
+	// The cookie is signed, so only a holder of the keys could make one; even then, an id no
+	// store could have made (a path, another alphabet, too long) names nothing: it is neither
+	// read nor deleted.
+	t.Run("a cookie naming a malformed session id reads and deletes nothing", func(t *testing.T) {
+		t.Parallel()
+		b, k := newBacking(t), keys()
+		store := b.open(opts, k...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		real := save(t, store, s)
+		forge := func(id string) *http.Cookie {
+			value, err := securecookie.EncodeMulti(sessionCookie, id, securecookie.CodecsFromPairs(k...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &http.Cookie{Name: sessionCookie, Value: value}
+		}
+		malformed := []string{"", "../../../etc/passwd", "session_" + s.ID, strings.ToLower(s.ID), strings.Repeat("A", 65), s.ID[:10] + "/" + s.ID[11:]}
+		for _, id := range malformed {
+			if got, err := store.New(requestWith(forge(id)), sessionCookie); !got.IsNew || err == nil {
+				t.Errorf("id %q: IsNew %v, err %v; want a new session and an error", id, got.IsNew, err)
+			}
+		}
+		unknown := s.ID[:len(s.ID)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(s.ID, "A")] // well made, never issued
+		if got, err := store.New(requestWith(forge(unknown)), sessionCookie); !got.IsNew || err != nil {
+			t.Errorf("an unknown id: IsNew %v, err %v; want a new session", got.IsNew, err)
+		}
+		for _, id := range append(malformed, unknown) {
+			if err := store.End(requestWith(forge(id)), httptest.NewRecorder(), sessionCookie); err != nil {
+				t.Errorf("id %q: End: %v", id, err)
+			}
+		}
+		if got := load(t, store, real); got.IsNew || len(b.atRest()) != 1 {
+			t.Errorf("the real session is gone (IsNew %v, %d at rest)", got.IsNew, len(b.atRest()))
+		}
+	})
+
+	// Handlers of one request share its session (gorilla's registry): a change made by one is
+	// what the next sees, without another read; another request reads what was saved.
+	t.Run("one session per request through Get", func(t *testing.T) {
+		t.Parallel()
+		store := newBacking(t).open(opts, keys()...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		c := save(t, store, s)
+		r := requestWith(c)
+		first, err := store.Get(r, sessionCookie)
+		if err != nil || first.IsNew {
+			t.Fatalf("Get: IsNew %v, %v", first.IsNew, err)
+		}
+		first.Values["n"] = 1
+		if second, _ := store.Get(r, sessionCookie); second != first || second.Values["n"] != 1 {
+			t.Error("a second Get in the same request is another session")
+		}
+		if other, _ := store.Get(requestWith(c), sessionCookie); other.Values["n"] != nil {
+			t.Error("another request sees a change nobody saved")
+		}
+	})
+
 	t.Run("an Entra-sized token set fits", func(t *testing.T) {
 		t.Parallel()
 		store := newBacking(t).open(opts, keys()...)
