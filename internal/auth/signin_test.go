@@ -41,12 +41,15 @@ type codeFlowProvider struct {
 	advertised []string
 	accepts    string // clientauth.SecretBasic or clientauth.SecretPost
 
+	now func() time.Time // the time of the tokens it issues; time.Now unless set before use
+
 	mu             sync.Mutex
-	nonces         map[string]string // by code
-	idAMR          []string          // amr of the ID tokens issued next; nil leaves it out
-	accessAMR      []string          // amr of the access tokens issued next; nil leaves it out
-	refreshIDToken bool              // a refresh answers with a new ID token too
-	methods        []string          // how the client authenticated, one per token request
+	nonces         map[string]string         // by code
+	people         map[string]map[string]any // the ID token's claims about who signed in, by code; Ada when none
+	idAMR          []string                  // amr of the ID tokens issued next; nil leaves it out
+	accessAMR      []string                  // amr of the access tokens issued next; nil leaves it out
+	refreshIDToken bool                      // a refresh answers with a new ID token too
+	methods        []string                  // how the client authenticated, one per token request
 	lastIDToken    string
 	issued         int
 }
@@ -57,7 +60,7 @@ func newCodeFlowProvider(t *testing.T, accepts string, advertised []string) *cod
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &codeFlowProvider{key: key, accepts: accepts, advertised: advertised, nonces: map[string]string{}}
+	p := &codeFlowProvider{key: key, accepts: accepts, advertised: advertised, now: time.Now, nonces: map[string]string{}, people: map[string]map[string]any{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		doc := map[string]any{"issuer": p.URL, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
@@ -98,18 +101,24 @@ func (p *codeFlowProvider) token(w http.ResponseWriter, r *http.Request) {
 		entraError(w, http.StatusUnauthorized, invalidClientError, fmt.Sprintf("registered for %s; got %s", p.accepts, method))
 		return
 	}
-	claims := map[string]any{"iss": p.URL, "sub": "ada", "aud": flowClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	now := p.now()
+	claims := map[string]any{"iss": p.URL, "sub": "ada", "aud": flowClientID, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"name": "Ada", "preferred_username": "ada@example.com", "login_hint": "O.ada-hint"}
 	answer := map[string]any{"token_type": "Bearer", "expires_in": 3600}
 	switch r.PostFormValue("grant_type") {
 	case "authorization_code":
-		nonce, ok := p.nonces[r.PostFormValue("code")]
-		delete(p.nonces, r.PostFormValue("code"))
+		code := r.PostFormValue("code")
+		nonce, ok := p.nonces[code]
+		delete(p.nonces, code)
 		if !ok {
 			entraError(w, http.StatusBadRequest, "invalid_grant", "unknown code")
 			return
 		}
 		claims["nonce"] = nonce
+		for k, v := range p.people[code] {
+			claims[k] = v
+		}
+		delete(p.people, code)
 		answer["id_token"] = p.signLocked(withAMR(claims, p.idAMR))
 	case "refresh_token":
 		if p.refreshIDToken {
@@ -155,6 +164,11 @@ func (p *codeFlowProvider) signLocked(claims map[string]any) string {
 // authorize plays the provider's sign-in page: it takes the nonce of the authorization URL and
 // returns a code for it.
 func (p *codeFlowProvider) authorize(authURL string) (code string, err error) {
+	return p.authorizeAs(authURL, nil)
+}
+
+// authorizeAs is authorize for the person the claims describe (sub, oid, tid, name, ...).
+func (p *codeFlowProvider) authorizeAs(authURL string, person map[string]any) (code string, err error) {
 	u, err := url.Parse(authURL)
 	if err != nil {
 		return "", err
@@ -163,6 +177,7 @@ func (p *codeFlowProvider) authorize(authURL string) (code string, err error) {
 	defer p.mu.Unlock()
 	code = rand.Text()
 	p.nonces[code] = u.Query().Get("nonce")
+	p.people[code] = person
 	return code, nil
 }
 
@@ -172,16 +187,21 @@ func (p *codeFlowProvider) seen() (methods []string, lastIDToken string) {
 	return append([]string(nil), p.methods...), p.lastIDToken
 }
 
-// flowManager is a Manager for p, with sessions in files, signing out of the provider too.
-func flowManager(t *testing.T, p *codeFlowProvider, clientAuthMethod string) *Manager {
+// flowManager is a Manager for p, with sessions in files, signing out of the provider too;
+// adjust changes its configuration before it is made.
+func flowManager(t *testing.T, p *codeFlowProvider, clientAuthMethod string, adjust ...func(*Config)) *Manager {
 	t.Helper()
 	store, err := sessionstore.NewFileStore(t.TempDir(), sessionstore.CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(Config{Issuer: p.URL, ClientID: flowClientID, ClientCredential: clientauth.Secret(flowSecret), ClientAuthMethod: clientAuthMethod,
+	cfg := Config{Issuer: p.URL, ClientID: flowClientID, ClientCredential: clientauth.Secret(flowSecret), ClientAuthMethod: clientAuthMethod,
 		RedirectURL: "https://app.example/auth/callback", SignOutOfProvider: true, SignedOutURL: "https://app.example/auth/signed-out",
-		Store: store, CookieKeys: testKeys(), Logger: slog.New(slog.DiscardHandler)})
+		Store: store, CookieKeys: testKeys(), Logger: slog.New(slog.DiscardHandler)}
+	for _, a := range adjust {
+		a(&cfg)
+	}
+	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -334,98 +332,6 @@ func TestHistoryTenantIsolation(t *testing.T) {
 	}
 }
 
-// The exports hold the page's entries: CSV (formula-proof) and JSON, as attachments named with
-// the date.
-func TestHistoryExports(t *testing.T) {
-	evil := ada
-	evil.Name = `=HYPERLINK("http://evil.example","x")`
-	a := newHistoryApp(t, evil, openSQLiteHistory(t))
-	a.save(map[string]string{"telephone": "+33 1 23 45 67 89"})
-	a.tb.pc.set("-help@contoso.example", "+33 1 23 45 67 89", "www.contoso.example")
-	a.get("")
-	_, doc := a.get("history")
-	page := historyEntries(doc)
-	if len(page) != 3 {
-		t.Fatalf("%d entries on the page", len(page))
-	}
-	if doc.Find(`a[href="/history.csv"]`).Length() != 1 || doc.Find(`a[href="/history.json"]`).Length() != 1 {
-		t.Error("the page has no links to the exports")
-	}
-
-	today := time.Now().UTC().Format("2006-01-02")
-	download := func(path, contentType string) []byte {
-		resp, err := a.client.Get(a.url + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != contentType ||
-			resp.Header.Get("Content-Disposition") != `attachment; filename="support-profile-history-`+today+path[strings.Index(path, "."):]+`"` {
-			t.Errorf("%s: %d %v", path, resp.StatusCode, resp.Header)
-		}
-		return body
-	}
-
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(download("history.csv", "text/csv; charset=utf-8"), []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 4 || strings.Join(rows[0], ",") != "when,kind,who_name,who_username,email_before,email_after,telephone_before,telephone_after,website_before,website_after,correlation_id,request_id" {
-		t.Fatalf("CSV: %q", rows)
-	}
-	var file struct {
-		TenantID string `json:"tenant_id"`
-		Entries  []struct {
-			At   string `json:"at"`
-			Kind string `json:"kind"`
-			By   *struct {
-				Name, Username string
-				ObjectID       string `json:"object_id"`
-			}
-			Before *struct{ Email, Telephone, Website string }
-			After  struct{ Email, Telephone, Website string }
-			Corr   string `json:"correlation_id"`
-			Req    string `json:"request_id"`
-		} `json:"entries"`
-	}
-	if err := json.Unmarshal(download("history.json", "application/json"), &file); err != nil {
-		t.Fatal(err)
-	}
-	if file.TenantID != "tenant-a" || len(file.Entries) != 3 {
-		t.Fatalf("JSON: %+v", file)
-	}
-	wantKinds := []string{"outside", "saved", "baseline"}
-	for i, e := range file.Entries {
-		row := rows[i+1]
-		if e.Kind != wantKinds[i] || row[1] != e.Kind || row[0] != e.At || e.At != page[i].Datetime {
-			t.Errorf("entry %d: JSON %s at %s, CSV %s at %s, page at %s", i, e.Kind, e.At, row[1], row[0], page[i].Datetime)
-		}
-		if (e.Before == nil) != (e.Kind == "baseline") || (e.By == nil) != (e.Kind != "saved") {
-			t.Errorf("entry %d (%s): before %v, by %v", i, e.Kind, e.Before, e.By)
-		}
-	}
-	saved := file.Entries[1]
-	if saved.By.Name != evil.Name || saved.By.ObjectID != "oid-ada" || saved.Before.Telephone != "4255550100" || saved.After.Telephone != "+33 1 23 45 67 89" ||
-		!slices.Contains(page[1].Details, "Correlation id "+saved.Corr) || !slices.Contains(page[1].Details, "Request id "+saved.Req) {
-		t.Errorf("JSON saved entry %+v does not match the page's %+v", saved, page[1])
-	}
-	// Values typed by people never start a cell with a formula character.
-	want := [][]string{
-		{"outside", "", "", "support@contoso.example", "'-help@contoso.example", "'+33 1 23 45 67 89", "'+33 1 23 45 67 89", "www.contoso.example", "www.contoso.example"},
-		{"saved", `'=HYPERLINK("http://evil.example","x")`, "ada@contoso.example", "support@contoso.example", "support@contoso.example", "4255550100", "'+33 1 23 45 67 89", "www.contoso.example", "www.contoso.example"},
-		{"baseline", "", "", "", "support@contoso.example", "", "4255550100", "", "www.contoso.example"},
-	}
-	for i, w := range want {
-		if got := rows[i+1][1:10]; !slices.Equal(got, w) {
-			t.Errorf("CSV row %d:\n got %q\nwant %q", i+1, got, w)
-		}
-	}
-	if rows[2][10] != saved.Corr || rows[2][11] != saved.Req {
-		t.Errorf("CSV ids %q, JSON %s / %s", rows[2][10:], saved.Corr, saved.Req)
-	}
-}
-
 // failingHistory is a history store that is down.
 type failingHistory struct{}
 
@@ -566,38 +472,5 @@ func TestHistoryNeedsMFA(t *testing.T) {
 		if resp, doc := a.get(p); resp.StatusCode != http.StatusForbidden || !strings.Contains(text(doc.Find("main")), "multi-factor") {
 			t.Errorf("%s without MFA: %d", p, resp.StatusCode)
 		}
-	}
-}
-
-// A long export streams: flushed every so many entries, it still holds every entry once, in order.
-func TestHistoryExportsStreamLongHistories(t *testing.T) {
-	defer func(n int) { exportFlushEvery = n }(exportFlushEvery)
-	exportFlushEvery = 4
-	store := openSQLiteHistory(t)
-	a := newHistoryApp(t, ada, store)
-	for i := range 10 {
-		c := support.Contact{Email: fmt.Sprintf("s%d@contoso.example", i), Telephone: "1", Website: "w.example"}
-		if err := store.Observe(context.Background(), "tenant-a", c, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := a.client.Get(a.url + "history.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(resp.Body).ReadAll()
-	resp.Body.Close()
-	if err != nil || len(rows) != 11 || rows[1][5] != "s9@contoso.example" || rows[10][5] != "s0@contoso.example" {
-		t.Errorf("CSV of 10 entries: %v %q", err, rows)
-	}
-	resp, err = a.client.Get(a.url + "history.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct{ Entries []json.RawMessage }
-	err = json.NewDecoder(resp.Body).Decode(&file)
-	resp.Body.Close()
-	if err != nil || len(file.Entries) != 10 {
-		t.Errorf("JSON of 10 entries: %v, %d entries", err, len(file.Entries))
 	}
 }

@@ -3,6 +3,7 @@ package middleware
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,11 @@ func TestCompress(t *testing.T) {
 		{name: "images and other compressed types stay plain", accept: "gzip", wantStatus: 200, wantBody: big,
 			handler: func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "image/png")
+				io.WriteString(w, big)
+			}},
+		{name: "a malformed Content-Type stays plain", accept: "gzip", wantStatus: 200, wantBody: big,
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset")
 				io.WriteString(w, big)
 			}},
 		{name: "a redirect without a body", accept: "gzip", wantStatus: 303, wantHeaders: map[string]string{"Location": "/x"},
@@ -206,6 +212,33 @@ func TestASlowReaderHoldsUpNoOtherAnswer(t *testing.T) {
 		t.Fatal("an answer to a quick client waited for the slow readers")
 	}
 }
+
+// A long answer to a client that went away stops at the next piece: the handler's writes fail,
+// and nothing more is compressed for nobody.
+func TestALongAnswerToAClientGoneFails(t *testing.T) {
+	piece := strings.Repeat("2026-11-30T10:42:00Z,Ada Admin,ada@contoso.example,telephone,+1 425 555 0100\n", 1000) // 77 KB
+	var failed error
+	written := 0
+	handler := Compress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		for range 20 {
+			if _, err := io.WriteString(w, piece); err != nil {
+				failed = err
+				return
+			}
+			written++
+		}
+	}))
+	handler.ServeHTTP(&goneClient{ResponseRecorder: httptest.NewRecorder()}, gzipRequest())
+	if failed == nil || written > 1 {
+		t.Errorf("the handler wrote %d pieces to a client gone (last error %v), want a failure at once", written, failed)
+	}
+}
+
+// goneClient is a connection whose client has gone: every write of the body fails.
+type goneClient struct{ *httptest.ResponseRecorder }
+
+func (goneClient) Write([]byte) (int, error) { return 0, errors.New("write: broken pipe") }
 
 // stalledWriter is a connection whose reader has stopped reading: its writes wait for release.
 type stalledWriter struct {

@@ -51,3 +51,34 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// Behind a proxy that strips the public prefix, handlers, the log and every URL built from the
+// request see the path the browser asked for, escapes included.
+func TestRestorePrefix(t *testing.T) {
+	for _, tt := range []struct {
+		base, asked        string // the base path; the request as the proxy forwards it
+		path, escaped, uri string // what the handler sees
+	}{
+		{"/partner/support/", "/history?page=2", "/partner/support/history", "/partner/support/history", "/partner/support/history?page=2"},
+		{"/partner/support/", "/", "/partner/support/", "/partner/support/", "/partner/support/"},
+		{"/partner support/", "/files/a%2Fb", "/partner support/files/a/b", "/partner%20support/files/a%2Fb", "/partner%20support/files/a%2Fb"},
+	} {
+		e := echo.New()
+		e.Use(RestorePrefix(tt.base))
+		var path, escaped, uri, route string
+		handler := func(c echo.Context) error {
+			u := c.Request().URL
+			path, escaped, uri, route = u.Path, u.EscapedPath(), u.RequestURI(), c.Path()
+			return c.NoContent(http.StatusNoContent)
+		}
+		e.GET("/", handler)
+		e.GET("/history", handler)
+		e.GET("/files/*", handler)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.asked, nil))
+		if rec.Code != http.StatusNoContent || path != tt.path || escaped != tt.escaped || uri != tt.uri {
+			t.Errorf("%s under %s: status %d, route %q, path %q, escaped %q, URI %q; want %q, %q, %q",
+				tt.asked, tt.base, rec.Code, route, path, escaped, uri, tt.path, tt.escaped, tt.uri)
+		}
+	}
+}

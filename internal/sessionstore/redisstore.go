@@ -84,8 +84,14 @@ func (k *redisSessions) version(ctx context.Context, id string) (string, string,
 	return k.cache.hash(raw), raw, true, nil
 }
 
-func (k *redisSessions) read(context.Context, string) (string, bool, error) {
-	return "", false, errors.New("redis sessions are read by version")
+// read is called only when version read an empty value, which no session is: reading it again
+// lets it fail to decode, as a spoiled session does, rather than look like an outage.
+func (k *redisSessions) read(ctx context.Context, id string) (string, bool, error) {
+	raw, err := k.client.Get(ctx, k.prefix+id).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	return raw, err == nil, err
 }
 
 func (k *redisSessions) write(ctx context.Context, id, data string, ttl time.Duration) error {

@@ -2,8 +2,10 @@ package sessionstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -41,6 +43,11 @@ func TestRedisStoreContract(t *testing.T) {
 					rest[k] = b
 				}
 				return rest
+			},
+			spoil: func(where string, raw []byte) {
+				if err := client.Set(context.Background(), where, raw, redis.KeepTTL).Err(); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	})
@@ -120,4 +127,73 @@ func TestOpenRedisURLs(t *testing.T) {
 
 func testKeys() [][]byte {
 	return [][]byte{securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)}
+}
+
+// Readiness fails when Redis answers PING but refuses writes (a read-only replica, out of
+// memory), and passes again once it takes them; the probe leaves no key behind.
+func TestRedisStoreProbeWhenRedisRefusesWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		refuse, allow [][]any
+	}{
+		{"a read-only replica", [][]any{{"replicaof", "127.0.0.1", "1"}}, [][]any{{"replicaof", "no", "one"}}},
+		{"out of memory", [][]any{{"config", "set", "maxmemory-policy", "noeviction"}, {"config", "set", "maxmemory", "1"}},
+			[][]any{{"config", "set", "maxmemory", "0"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := redistest.Start(t).Client(t)
+			store := NewRedisStore(client, CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...)
+			run := func(cmds [][]any) {
+				t.Helper()
+				for _, cmd := range cmds {
+					if err := client.Do(t.Context(), cmd...).Err(); err != nil {
+						t.Fatalf("%v: %v", cmd, err)
+					}
+				}
+			}
+			if err := store.Probe(t.Context()); err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			run(tc.refuse)
+			if err := store.Probe(t.Context()); err == nil || !strings.Contains(err.Error(), "cannot write") {
+				t.Errorf("Probe: %v, want a failure to write", err)
+			}
+			if err := store.Ping(t.Context()); err != nil {
+				t.Errorf("Ping: %v; the probe is needed because PING still answers", err)
+			}
+			run(tc.allow)
+			if err := store.Probe(t.Context()); err != nil {
+				t.Errorf("Probe once Redis takes writes again: %v", err)
+			}
+			if keys, err := client.Keys(t.Context(), "*").Result(); err != nil || len(keys) != 0 {
+				t.Errorf("the probes left %v (%v)", keys, err)
+			}
+		})
+	}
+
+	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
+	defer gone.Close()
+	if err := NewRedisStore(gone, CookieOptions{Path: "/", Lifetime: time.Hour}, testKeys()...).Probe(t.Context()); err == nil {
+		t.Error("Probe with no Redis: no error")
+	}
+}
+
+// The Redis client's own complaints (here, a failed dial) go to the app's log, as warnings,
+// rather than to stderr in another format.
+func TestRedisClientLogsToTheAppLog(t *testing.T) {
+	var logs syncBuffer
+	LogRedisTo(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { LogRedisTo(slog.Default()) })
+	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
+	defer gone.Close()
+	if err := gone.Ping(t.Context()).Err(); err == nil {
+		t.Fatal("Ping with no Redis: no error")
+	}
+	for l := range strings.Lines(logs.String()) {
+		var line struct{ Level, Msg, Message string }
+		if json.Unmarshal([]byte(l), &line) == nil && line.Level == "WARN" && line.Msg == "redis client" && strings.Contains(line.Message, "failed to dial") {
+			return
+		}
+	}
+	t.Errorf("the app's log holds %q, want a warning about the failed dial", logs.String())
 }

@@ -3,7 +3,9 @@ package sessionstore
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +57,8 @@ func TestEndDuringAnOutageDeletesTheSessionLater(t *testing.T) {
 	backend := &outageBackend{data: map[string]string{}}
 	store := newSealedStore(backend, CookieOptions{Path: "/", Lifetime: time.Hour},
 		[][]byte{securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32)})
+	var logs syncBuffer
+	store.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
 	s.Values["data"] = realisticSession()
 	c := save(t, store, s)
@@ -93,5 +97,12 @@ func TestEndDuringAnOutageDeletesTheSessionLater(t *testing.T) {
 	}
 	if store.deletions.has(s.ID) {
 		t.Error("the deleted session is still waiting to be deleted")
+	}
+	// The operator reads in the app's log that the sessions ended during the outage are gone.
+	for !strings.Contains(logs.String(), "sessions ended during a session store outage are now deleted") || !strings.Contains(logs.String(), "count=1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log says %q, want the deletion reported", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package sessionstore
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,7 +24,8 @@ import (
 // on it share it, as replicas do.
 type storeBacking struct {
 	open   func(opts CookieOptions, keyPairs ...[]byte) Store
-	atRest func() map[string][]byte // every stored session, raw, by where it lies
+	atRest func() map[string][]byte       // every stored session, raw, by where it lies
+	spoil  func(where string, raw []byte) // replaces a stored session's bytes, where atRest names it
 }
 
 // storeContract is what the app needs of every session store. newBacking makes an empty
@@ -298,6 +300,93 @@ func storeContract(t *testing.T, newBacking func(t *testing.T) storeBacking) {
 		}
 	})
 
+	// Something else wrote over the session (a tool, a disk error): the person is signed out,
+	// and asked to sign in again, rather than told the store is down, which would last until
+	// the session expired.
+	t.Run("a session spoiled at rest reads as none, not as an outage", func(t *testing.T) {
+		t.Parallel()
+		for name, spoilt := range map[string][]byte{"garbage": []byte("not a session"), "empty": {}} {
+			b := newBacking(t)
+			store := b.open(opts, keys()...)
+			s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+			s.Values["data"] = realisticSession()
+			c := save(t, store, s)
+			load(t, store, c) // and cached
+			for where := range b.atRest() {
+				b.spoil(where, spoilt)
+			}
+			got, err := store.New(requestWith(c), sessionCookie)
+			if !got.IsNew || errors.Is(err, ErrUnavailable) {
+				t.Errorf("%s at rest: IsNew %v, err %v; want a new session, and no outage", name, got.IsNew, err)
+			}
+			// Signing in again replaces it.
+			fresh, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+			fresh.Values["data"] = realisticSession()
+			if again := load(t, store, save(t, store, fresh)); again.IsNew {
+				t.Errorf("%s at rest: the next session does not load", name)
+			}
+		}
+	})
+
+	// The cookie is signed, so only a holder of the keys could make one; even then, an id no
+	// store could have made (a path, another alphabet, too long) names nothing: it is neither
+	// read nor deleted.
+	t.Run("a cookie naming a malformed session id reads and deletes nothing", func(t *testing.T) {
+		t.Parallel()
+		b, k := newBacking(t), keys()
+		store := b.open(opts, k...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		real := save(t, store, s)
+		forge := func(id string) *http.Cookie {
+			value, err := securecookie.EncodeMulti(sessionCookie, id, securecookie.CodecsFromPairs(k...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &http.Cookie{Name: sessionCookie, Value: value}
+		}
+		malformed := []string{"", "../../../etc/passwd", "session_" + s.ID, strings.ToLower(s.ID), strings.Repeat("A", 65), s.ID[:10] + "/" + s.ID[11:]}
+		for _, id := range malformed {
+			if got, err := store.New(requestWith(forge(id)), sessionCookie); !got.IsNew || err == nil {
+				t.Errorf("id %q: IsNew %v, err %v; want a new session and an error", id, got.IsNew, err)
+			}
+		}
+		unknown := s.ID[:len(s.ID)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(s.ID, "A")] // well made, never issued
+		if got, err := store.New(requestWith(forge(unknown)), sessionCookie); !got.IsNew || err != nil {
+			t.Errorf("an unknown id: IsNew %v, err %v; want a new session", got.IsNew, err)
+		}
+		for _, id := range append(malformed, unknown) {
+			if err := store.End(requestWith(forge(id)), httptest.NewRecorder(), sessionCookie); err != nil {
+				t.Errorf("id %q: End: %v", id, err)
+			}
+		}
+		if got := load(t, store, real); got.IsNew || len(b.atRest()) != 1 {
+			t.Errorf("the real session is gone (IsNew %v, %d at rest)", got.IsNew, len(b.atRest()))
+		}
+	})
+
+	// Handlers of one request share its session (gorilla's registry): a change made by one is
+	// what the next sees, without another read; another request reads what was saved.
+	t.Run("one session per request through Get", func(t *testing.T) {
+		t.Parallel()
+		store := newBacking(t).open(opts, keys()...)
+		s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
+		s.Values["data"] = realisticSession()
+		c := save(t, store, s)
+		r := requestWith(c)
+		first, err := store.Get(r, sessionCookie)
+		if err != nil || first.IsNew {
+			t.Fatalf("Get: IsNew %v, %v", first.IsNew, err)
+		}
+		first.Values["n"] = 1
+		if second, _ := store.Get(r, sessionCookie); second != first || second.Values["n"] != 1 {
+			t.Error("a second Get in the same request is another session")
+		}
+		if other, _ := store.Get(requestWith(c), sessionCookie); other.Values["n"] != nil {
+			t.Error("another request sees a change nobody saved")
+		}
+	})
+
 	t.Run("an Entra-sized token set fits", func(t *testing.T) {
 		t.Parallel()
 		store := newBacking(t).open(opts, keys()...)
@@ -343,6 +432,11 @@ func TestFilesystemStoreContract(t *testing.T) {
 					rest[filepath.Base(f)] = b
 				}
 				return rest
+			},
+			spoil: func(where string, raw []byte) {
+				if err := os.WriteFile(filepath.Join(dir, where), raw, 0o600); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	})
