@@ -186,6 +186,11 @@ func (s *Sender) Wake() {
 // Run sends until ctx ends: it takes the lock, attempts what is due, lets the lock go, and
 // waits for the next poll or a Wake. It returns ctx's error.
 func (s *Sender) Run(ctx context.Context) error {
+	names := make([]string, 0, len(s.o.Receivers))
+	for _, r := range s.o.Receivers {
+		names = append(names, r.String())
+	}
+	s.o.Logger.Info("notifications: sending", "receivers", strings.Join(names, ", "))
 	lockFailing := false
 	for {
 		unlock, err := s.o.Locker.Lock(ctx, s.o.LockKey)

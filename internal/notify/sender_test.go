@@ -682,7 +682,7 @@ func TestNoURLOrSecretInLogsOrErrors(t *testing.T) {
 		}
 	}
 	// The log says what an operator needs instead: which receiver, which notification, what.
-	for _, want := range []string{`"msg":"notification delivered"`, `"receiver":"receiver 1 (standard)"`, `"receiver":"receiver 3 (slack)"`,
+	for _, want := range []string{`"receivers":"receiver 1 (standard), receiver 2 (teams), receiver 3 (slack), receiver 4 (standard)"`, `"msg":"notification delivered"`, `"receiver":"receiver 1 (standard)"`, `"receiver":"receiver 3 (slack)"`,
 		`"notification_id":"` + n.ID + `"`, `"status":500`, "connection refused", "no answer within 50ms"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %s:\n%s", want, out)
@@ -716,5 +716,45 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	s, _ := outbox.State(notify.DeliveryKey{NotificationID: n.ID, Receiver: receivers[0].Key()})
 	if s.State != notify.Pending || !strings.Contains(s.LastError, "HTTP 308") || !strings.Contains(s.LastError, "redirect, not followed") {
 		t.Errorf("state %+v", s)
+	}
+}
+
+// flakyLocker fails its first calls, as Redis does while it is down.
+type flakyLocker struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (l *flakyLocker) Lock(ctx context.Context, key string) (func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails > 0 {
+		l.fails--
+		return nil, fmt.Errorf("dial tcp 10.0.0.5:6379: connection refused")
+	}
+	return func() {}, nil
+}
+
+// While the senders' lock cannot be taken (Redis down), nothing is sent and the log says so
+// once; when it can again, what waited is sent.
+func TestSendingWaitsForTheLock(t *testing.T) {
+	clock := newClock(t0)
+	rec := newStandIn(t, clock, notify.Secret{}, func(time.Time, *http.Request) answer { return answer{status: http.StatusOK} })
+	receivers := rec.receivers(t, "slack:/slack")
+	outbox := &notify.MemoryOutbox{}
+	outbox.Enqueue(change(1, t0), notify.Keys(receivers), t0)
+	var logs syncBuffer
+	stop := run(t, newSender(t, notify.Options{Outbox: outbox, Receivers: receivers, Clock: clock, Locker: &flakyLocker{fails: 12},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	waitFor(t, "delivery", func() bool { return summary(outbox, 1) == notify.SummaryDelivered })
+	stop()
+	if got := rec.got(); len(got) != 1 || got[0].at.Sub(t0) != 12*5*time.Second {
+		t.Errorf("sent %v; want once, after twelve polls (1m0s)", got)
+	}
+	if n := strings.Count(logs.String(), "lock cannot be taken"); n != 1 {
+		t.Errorf("%d warnings:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "lock can be taken again") {
+		t.Errorf("no word of recovery:\n%s", logs.String())
 	}
 }
