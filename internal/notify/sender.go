@@ -58,8 +58,8 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // a day after it was queued: the attempt due then is the last. A receiver's refusal (a 4xx
 // other than 408, 425 and 429) rarely mends by waiting: a deleted Slack webhook answers 404
 // no_service, a Teams workflow that only signed-in people may start 401, a payload it cannot
-// read 400; such a delivery gives up at its fifth refusal (about 7 minutes, which spans a
-// receiver being redeployed), and at once on 410 Gone (the Standard Webhooks specification:
+// read 400; such a delivery gives up when refused at its fifth attempt or later (about 7
+// minutes, which spans a receiver being redeployed), and at once on 410 Gone (the Standard Webhooks specification:
 // stop sending; Slack's archived channel). Redirects are not followed (the specification: update
 // the URL instead); they are failures like a 5xx.
 var backoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
@@ -67,7 +67,8 @@ var backoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5
 const (
 	// GiveUpAfter is how long after it was queued a failing delivery is given up.
 	GiveUpAfter = 24 * time.Hour
-	// maxRefusals is how many refusals (4xx) a delivery takes before it gives up.
+	// maxRefusals: a refused delivery gives up once it has been attempted this many times,
+	// its earlier failures of any kind counted (the outbox keeps no count of refusals alone).
 	maxRefusals = 5
 	// maxRetryAfter caps a receiver's Retry-After.
 	maxRetryAfter = time.Hour
