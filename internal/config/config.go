@@ -19,6 +19,7 @@ import (
 
 	"pcsupport/internal/clientauth"
 	"pcsupport/internal/config/settings"
+	"pcsupport/internal/notify"
 )
 
 // Cloud is one Partner Center cloud: where people sign in and where the API lives.
@@ -79,6 +80,9 @@ type Config struct {
 	DatabaseURL      string        // change history in PostgreSQL (postgres:// or postgresql://); "" = a SQLite file in DataDir
 	HistoryRetention time.Duration // how long history entries are kept; 0 = forever
 
+	NotifyReceivers []notify.Receiver // where every change the history records is told; none = nowhere
+	NotifySecret    notify.Secret     // signs the Standard Webhooks receivers' messages; zero when none is given
+
 	PCTimeout        time.Duration
 	RequestDeadline  time.Duration // a page or a save is answered within this, whatever Partner Center does
 	PCMaxRetryAfter  time.Duration
@@ -123,6 +127,7 @@ type declared struct {
 	clientAuthMethod                                                                                 *settings.Setting
 	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter, requestDeadline *settings.Setting
 	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention                             *settings.Setting
+	notifyWebhooks, notifySecret                                                                     *settings.Setting
 }
 
 const usageIntro = `Partner Center support profile admin. Every flag but --dev can also be set by the environment
@@ -161,6 +166,8 @@ func declare() *declared {
 		pcRetryAfter:        s.String("pc-max-retry-after", "PCS_PC_MAX_RETRY_AFTER", "5s", "a throttled (429) call is waited out and retried when Retry-After is at most this; longer waits are shown to the person"),
 		databaseURL:         s.String("database-url", "PCS_DATABASE_URL", "", "PostgreSQL URL of the change history, postgres://user:password@host:5432/db (default: a SQLite file in --data-dir)").WithFile("file holding the database URL, when it carries a password"),
 		historyRetention:    s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
+		notifyWebhooks:      s.String("notify-webhooks", "PCS_NOTIFY_WEBHOOKS", "", "webhooks told of every change the history records, space separated: an https URL gets JSON signed as Standard Webhooks says; prefix teams: for a Teams workflow, slack: for a Slack incoming webhook (or --notify-webhooks-file)").WithFile("file holding the webhooks, whose URLs carry their tokens"),
+		notifySecret:        s.String("notify-secret", "PCS_NOTIFY_SECRET", "", "whsec_ and base64 of 24 to 64 random bytes: signs the messages to Standard Webhooks receivers (required with one; or --notify-secret-file)").WithFile("file holding the notifications' signing secret"),
 		devClientAuth:       s.String("dev-client-auth", "PCS_DEV_CLIENT_AUTH", "secret", "with --dev: how the app authenticates to the development sign-in provider: secret, certificate or federated"),
 		devTokenLifetime:    s.String("dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)"),
 		logLevel:            s.String("log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error"),
@@ -190,6 +197,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	c.clientAuthMethod(d, assertionFrom, bad)
 	c.storage(d, bad)
+	c.notifications(d, bad)
 	c.runtime(d, bad)
 	if err := d.set.Err(); err != nil {
 		return nil, err
