@@ -44,6 +44,11 @@ var postgresDialect = dialect{
 // OpenPostgres connects to the database at url (postgres://… or key=value; pgx's parameters
 // apply, e.g. pool_max_conns) and brings its schema up to date. Errors never repeat the password.
 func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
+	return openPostgres(ctx, url, postgresDialect)
+}
+
+// openPostgres is OpenPostgres with the dialect given: a test brings a database to another schema.
+func openPostgres(ctx context.Context, url string, d dialect) (*PostgresStore, error) {
 	secrets := passwordsIn(url)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -57,8 +62,9 @@ func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
 	if err != nil {
 		return nil, redact(fmt.Errorf("history: PostgreSQL pool: %w", err), secrets)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	s := &PostgresStore{sqlStore{db: db, writer: db, d: postgresDialect,
+	db := d.openDB(stdlib.GetPoolConnector(pool))
+	db.SetMaxIdleConns(0) // as stdlib.OpenDBFromPool: the pool keeps the idle connections
+	s := &PostgresStore{sqlStore{db: db, writer: db, d: d,
 		closeDB: func() error { pool.Close(); return nil }}}
 	if err := s.open(ctx); err != nil {
 		_ = s.Close()

@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -11,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 //go:embed migrations
@@ -63,18 +62,15 @@ func openSQLite(ctx context.Context, path string, d dialect) (*SQLiteStore, erro
 	// commitBatch). A page cache of 512 KiB per connection holds a long history's hot pages
 	// (SQLite's default is 2 MiB each).
 	dsn := path + "?_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)"
-	db, err := sql.Open("sqlite", dsn)
+	c, err := sqlite.NewConnector(dsn) // as sql.Open("sqlite", dsn), and d.interpose can wrap it
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
+	db := d.openDB(c)
 	db.SetMaxOpenConns(4) // readers never wait for the writer in WAL
 	// Writes queue in this process (writeBatches) and take turns on a connection of their own:
 	// however long the reads take, a write never waits for a connection.
-	writer, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("history: open %s: %w", path, err)
-	}
+	writer := d.openDB(c)
 	writer.SetMaxOpenConns(1)
 	s := &SQLiteStore{sqlStore{db: db, writer: writer, d: d, batches: newWriteBatches(), closeDB: writer.Close}}
 	if err := s.open(ctx); err != nil {

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +26,17 @@ type dialect struct {
 	timeArg        func(time.Time) any // how at_time is written
 	// retryable tells that another writer got there first: re-read and re-decide.
 	retryable func(error) bool
+	// interpose, when set, wraps the driver's connections: tests see every statement the
+	// store sends. Nil in the app.
+	interpose func(driver.Connector) driver.Connector
+}
+
+// openDB is the database/sql handle on c, through d.interpose when set.
+func (d dialect) openDB(c driver.Connector) *sql.DB {
+	if d.interpose != nil {
+		c = d.interpose(c)
+	}
+	return sql.OpenDB(c)
 }
 
 // sqlStore is the Store on a database/sql handle; SQLiteStore and PostgresStore embed it.
