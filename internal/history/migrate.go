@@ -15,9 +15,19 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// oldestReader is the fewest migrations a binary may know and still work on a database at
+	// this one (see migrations/README.md): version itself when no older binary can.
+	oldestReader int
 }
 
-// loadMigrations reads NNNN_what.sql files; versions must run 1, 2, 3… without a gap.
+// oldestReaderHeader begins the first line of every migration file, followed by its oldest
+// reader: older binaries cannot read the files they lack, so each migration says itself who can
+// still run after it, and migrate records that beside its version.
+const oldestReaderHeader = "-- oldest reader: "
+
+// loadMigrations reads NNNN_what.sql files; versions must run 1, 2, 3… without a gap, and each
+// file must begin with its oldest reader, at most its version and never below the one before
+// (what an older binary cannot use in one migration it still cannot use after the next).
 func loadMigrations(fsys fs.FS) ([]migration, error) {
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -35,7 +45,20 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(text)})
+		m := migration{version: v, name: name, sql: string(text)}
+		first, _, _ := strings.Cut(m.sql, "\n")
+		n, found := strings.CutPrefix(strings.TrimSpace(first), oldestReaderHeader)
+		if m.oldestReader, err = strconv.Atoi(n); !found || err != nil {
+			return nil, fmt.Errorf("migration %s: want %q and the oldest reader's version on its first line, found %q", name, oldestReaderHeader, first)
+		}
+		lowest := 1
+		if i > 0 {
+			lowest = ms[i-1].oldestReader
+		}
+		if m.oldestReader < lowest || m.oldestReader > v {
+			return nil, fmt.Errorf("migration %s: oldest reader %d, want %d to %d (at least the one before, at most its own version)", name, m.oldestReader, lowest, v)
+		}
+		ms = append(ms, m)
 	}
 	return ms, nil
 }
