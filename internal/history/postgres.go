@@ -27,7 +27,10 @@ var postgresDialect = dialect{
 	name:       "PostgreSQL",
 	migrations: mustSub(migrationFiles, "migrations/postgres"),
 	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
-		version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`,
+		version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL, oldest_reader INTEGER)`,
+	// The table the statements name, found as they find it (search_path).
+	hasOldestReader: `SELECT COUNT(*) FROM pg_attribute
+		WHERE attrelid = 'history_schema'::regclass AND attname = 'oldest_reader' AND NOT attisdropped`,
 	lockMigrations: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockKey),
 	timeArg:        func(t time.Time) any { return t },
 	retryable: func(err error) bool {

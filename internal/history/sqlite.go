@@ -25,8 +25,9 @@ var sqliteDialect = dialect{
 	name:       "SQLite",
 	migrations: mustSub(migrationFiles, "migrations/sqlite"),
 	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
-	timeArg: func(t time.Time) any { return t.UnixMilli() },
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, oldest_reader INTEGER)`,
+	hasOldestReader: `SELECT COUNT(*) FROM pragma_table_info('history_schema') WHERE name = 'oldest_reader'`,
+	timeArg:         func(t time.Time) any { return t.UnixMilli() },
 	// Every write is an immediate transaction, holding the write lock from its first read to
 	// its commit: no other writer can get there first (and the table has no UNIQUE constraint
 	// to say so; see migration 0003).

@@ -18,8 +18,12 @@ import (
 type dialect struct {
 	name       string
 	migrations fs.FS // NNNN_what.sql, applied in order
-	// createVersionTable makes the table that records each applied migration.
+	// createVersionTable makes the table that records each applied migration, with its oldest
+	// reader (NULL where a binary from before oldest readers were recorded wrote the row).
 	createVersionTable string
+	// hasOldestReader counts the version table's oldest_reader columns: 0 in a table made
+	// before they were recorded.
+	hasOldestReader string
 	// lockMigrations runs first in the migration transaction, so replicas starting together
 	// migrate once ("" where BEGIN already takes the write lock).
 	lockMigrations string
@@ -48,6 +52,8 @@ type sqlStore struct {
 	writer  *sql.DB
 	d       dialect
 	closeDB func() error
+	// schema is what migrate found and left.
+	schema schemaState
 	// batches, when set, commits this store's writes in turn, several together (SQLite; see
 	// writeBatches); nil runs each write in a transaction of its own, side by side (PostgreSQL).
 	batches *writeBatches
