@@ -92,7 +92,10 @@ func TestQueries(t *testing.T) {
 			sent := r.statements()
 			path := goldenPath(b.golden, len(ms))
 			kept, err := readStatements(path)
-			if err != nil && !(*update && os.IsNotExist(err)) {
+			switch {
+			case os.IsNotExist(err) && !*update:
+				t.Fatalf("%s: none yet for the migrations this code knows (go test ./internal/history -run Queries -update writes it)", path)
+			case err != nil && !os.IsNotExist(err):
 				t.Fatal(err)
 			}
 			missing := slices.DeleteFunc(slices.Clone(sent), func(q string) bool { return slices.Contains(kept, q) })
@@ -332,7 +335,7 @@ func goldenVersions(t *testing.T, prefix string) []int {
 // and version table left at N; M > N: M's oldest reader is N or below), every statement of the
 // file prepares on a database this code migrated to M: its tables and columns are there, with
 // parameters of types PostgreSQL can infer. A migration whose oldest reader is below its version
-// must have a file for that reader to be proved against, from the first file on.
+// must have a file for that reader to be proved against, from the first file's version on.
 func TestQueriesOfEachBuildWorkOnEveryLaterSchema(t *testing.T) {
 	t.Parallel()
 	for _, b := range []backend{sqliteBackend(), postgresBackend()} {
@@ -348,8 +351,9 @@ func TestQueriesOfEachBuildWorkOnEveryLaterSchema(t *testing.T) {
 	}
 }
 
-// The check above fails on a migration that breaks a build it says can still run: one that
-// renames a column the statements read, marked as keeping the builds of the version before.
+// The check above fails on a migration that breaks a build it says can still run (one that
+// renames a column the statements read, marked as keeping the builds that know the version
+// before), and on one that names builds whose statements no file holds.
 func TestQueriesCheckFailsOnAMigrationThatBreaksABuildItKeeps(t *testing.T) {
 	t.Parallel()
 	for _, b := range []backend{sqliteBackend(), postgresBackend()} {
@@ -359,13 +363,24 @@ func TestQueriesCheckFailsOnAMigrationThatBreaksABuildItKeeps(t *testing.T) {
 				pgtest.Start(t)
 			}
 			known := len(mustLoadMigrations(t, b.d))
-			breaking := withMigration(t, b.d, fmt.Sprintf("%04d_rename.sql", known+1), fmt.Sprintf(
-				"-- oldest reader: %d\nALTER TABLE history_entries RENAME COLUMN by_name TO by_display_name;\n", known))
-			problems := checkBuildsQueries(t, b, breaking)
-			want := fmt.Sprintf("on a database at %04d_rename.sql", known+1)
-			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, want) && strings.Contains(p, "by_name") }) {
-				t.Errorf("the check of a migration that renames by_name, marked as keeping builds that know %d, found %q; want a statement failing %s",
-					known, problems, want)
+			unproved := goldenVersions(t, b.golden)[0] - 1
+			name := fmt.Sprintf("%04d_newer.sql", known+1)
+			for _, c := range []struct {
+				text         string
+				oldestReader int
+				want         []string
+			}{
+				{"ALTER TABLE history_entries RENAME COLUMN by_name TO by_display_name;", known, []string{"on a database at " + name, "by_name"}},
+				{"ALTER TABLE history_entries ADD COLUMN note TEXT NOT NULL DEFAULT '';", unproved, []string{
+					fmt.Sprintf("%s says builds that know %d can run on it, but no %s proves it", name, unproved, goldenPath(b.golden, unproved))}},
+			} {
+				newer := withMigration(t, b.d, name, fmt.Sprintf("-- oldest reader: %d\n%s\n", c.oldestReader, c.text))
+				problems := checkBuildsQueries(t, b, newer)
+				if !slices.ContainsFunc(problems, func(p string) bool {
+					return !slices.ContainsFunc(c.want, func(w string) bool { return !strings.Contains(p, w) })
+				}) {
+					t.Errorf("the check of %q, oldest reader %d, found %q; want a problem saying %q", c.text, c.oldestReader, problems, c.want)
+				}
 			}
 		})
 	}
@@ -379,8 +394,9 @@ func checkBuildsQueries(t *testing.T, b backend, d dialect) []string {
 		return []string{fmt.Sprintf("no testdata/queries/%s-*.sql", b.golden)}
 	}
 	var problems []string
+	// From the first file on, each migration's claim is proved against the builds it names.
 	for _, m := range ms {
-		if r := m.oldestReader; r < m.version && r >= versions[0] && !slices.Contains(versions, r) {
+		if r := m.oldestReader; m.version > versions[0] && r < m.version && !slices.Contains(versions, r) {
 			problems = append(problems, fmt.Sprintf("%s says builds that know %d can run on it, but no %s proves it", m.name, r, goldenPath(b.golden, r)))
 		}
 	}
