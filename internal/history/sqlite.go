@@ -13,7 +13,7 @@ import (
 	"modernc.org/sqlite"
 )
 
-//go:embed migrations
+//go:embed migrations/*/*.sql
 var migrationFiles embed.FS
 
 // SQLiteStore keeps the history in one SQLite file, for a single replica.
