@@ -133,5 +133,6 @@ func ParseCursor(q url.Values) Cursor {
 	return Cursor{}
 }
 
-// ErrSchemaTooNew stops a start on a database whose history schema a newer binary wrote.
-var ErrSchemaTooNew = errors.New("history schema is newer than this binary knows")
+// ErrSchemaTooNew stops a start on a database whose history schema a newer binary migrated past
+// what this one can use (its newest migration's oldest reader is above what this binary knows).
+var ErrSchemaTooNew = errors.New("history schema is newer than this binary can use")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,20 +23,36 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Run(m))
 }
 
-// openSpec opens the store a spec names: "sqlite:PATH" or "postgres:URL". A spec is what a
-// child process needs to open the same database as its parent.
+// openSpec opens the store a spec names: "sqlite:PATH", "cached-sqlite:PATH" or "postgres:URL".
+// A spec is what a child process needs to open the same database as its parent. A test that
+// registered a dialect for the spec (specDialects) gets a store of that dialect.
 func openSpec(ctx context.Context, spec string) (Store, error) {
+	registered, _ := specDialects.Load(spec)
+	change, _ := registered.(func(dialect) dialect)
+	return openSpecWith(ctx, spec, change)
+}
+
+// specDialects holds, by spec, how the stores opened on it differ from the app's: a test runs the
+// contract on stores that record their statements (TestQueries).
+var specDialects sync.Map
+
+// openSpecWith opens the store a spec names with the dialect change makes of the app's (nil: the
+// app's): a binary that knows other migrations.
+func openSpecWith(ctx context.Context, spec string, change func(dialect) dialect) (Store, error) {
+	if change == nil {
+		change = func(d dialect) dialect { return d }
+	}
 	if path, ok := strings.CutPrefix(spec, "cached-sqlite:"); ok {
-		s, err := OpenSQLite(ctx, path)
+		s, err := openSQLite(ctx, path, change(sqliteDialect))
 		if err != nil {
 			return nil, err
 		}
 		return Cached(s, 0), nil // as the app runs it with one replica
 	}
 	if path, ok := strings.CutPrefix(spec, "sqlite:"); ok {
-		return OpenSQLite(ctx, path)
+		return openSQLite(ctx, path, change(sqliteDialect))
 	}
-	return OpenPostgres(ctx, strings.TrimPrefix(spec, "postgres:"))
+	return openPostgres(ctx, strings.TrimPrefix(spec, "postgres:"), change(postgresDialect))
 }
 
 // open opens one more store (a replica) on the database of spec, closed when t ends.
@@ -126,15 +143,18 @@ var alice = Person{ObjectID: "0b3f6a1e-2c9d-4e58-9f0a-7d5c1b2e3f40", Name: "Alic
 
 // schemaUpTo is the SQLite dialect knowing only the first n migrations: a file written by an
 // earlier binary.
-func schemaUpTo(tb testing.TB, n int) dialect {
-	d := sqliteDialect
+func schemaUpTo(tb testing.TB, n int) dialect { return upTo(tb, sqliteDialect, n) }
+
+// upTo is d knowing only its first n migrations.
+func upTo(tb testing.TB, d dialect, n int) dialect {
+	tb.Helper()
 	earlier := fstest.MapFS{}
-	names, err := fs.Glob(sqliteDialect.migrations, "*.sql")
+	names, err := fs.Glob(d.migrations, "*.sql")
 	if err != nil || len(names) < n {
 		tb.Fatalf("migrations %v: %v", names, err)
 	}
 	for _, name := range names[:n] {
-		text, err := fs.ReadFile(sqliteDialect.migrations, name)
+		text, err := fs.ReadFile(d.migrations, name)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -142,4 +162,16 @@ func schemaUpTo(tb testing.TB, n int) dialect {
 	}
 	d.migrations = earlier
 	return d
+}
+
+// withMigration is d knowing one more migration, name (NNNN_what.sql) with text: a newer binary.
+func withMigration(tb testing.TB, d dialect, name, text string) dialect {
+	tb.Helper()
+	names, err := fs.Glob(d.migrations, "*.sql")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	newer := upTo(tb, d, len(names))
+	newer.migrations.(fstest.MapFS)[name] = &fstest.MapFile{Data: []byte(text)}
+	return newer
 }

@@ -30,8 +30,9 @@ type Options struct {
 // Open opens the change history: PostgreSQL when o.DatabaseURL is set (shared by every replica),
 // else a SQLite file in o.DataDir (nothing to set up), behind Cached, with retention running
 // until Close. A PostgreSQL that does not answer yet is logged, not fatal: the store fails every
-// call until a background attempt opens it. A schema newer than this binary is fatal: writing
-// to it could corrupt what a newer version keeps.
+// call until a background attempt opens it. A schema a newer binary migrated is logged when this
+// one can use it (after a rollback; nothing is migrated), fatal when it cannot: writing to it
+// could corrupt what the newer version keeps.
 func Open(ctx context.Context, o Options) (Store, error) {
 	log := o.Logger
 	if log == nil {
@@ -45,6 +46,7 @@ func Open(ctx context.Context, o Options) (Store, error) {
 			return nil, err
 		}
 		log.Info("change history", "store", "SQLite", "file", path)
+		logNewerSchema(log, &s.sqlStore)
 		store = s
 	} else {
 		openCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -58,6 +60,7 @@ func Open(ctx context.Context, o Options) (Store, error) {
 			store = openPostgresLater(o.DatabaseURL, log)
 		default:
 			log.Info("change history", "store", "PostgreSQL")
+			logNewerSchema(log, &s.sqlStore)
 			store = s
 		}
 	}
@@ -75,6 +78,15 @@ func Open(ctx context.Context, o Options) (Store, error) {
 		RunRetention(retentionCtx, store, o.Retention, time.Hour, log)
 	}()
 	return &withRetention{Store: store, stop: func() { stopRetention(); <-retentionDone }}, nil
+}
+
+// logNewerSchema tells when s runs on a schema that a newer binary migrated, which this one can
+// use: after a rollback, the operator sees that it runs as it should, and migrates nothing.
+func logNewerSchema(log *slog.Logger, s *sqlStore) {
+	if st := s.schema; st.version > st.known {
+		log.Warn("history schema is newer than this version knows, but usable: nothing migrated",
+			"store", s.d.name, "schema_version", st.version, "this_version_knows_up_to", st.known, "oldest_reader", st.oldestReader)
+	}
 }
 
 // withRetention is a store whose retention loop ends when it is closed.
@@ -118,6 +130,7 @@ func openPostgresLater(url string, log *slog.Logger) *laterStore {
 			}
 			if s.open(opened) {
 				log.Info("change history", "store", "PostgreSQL", "reachable", "now")
+				logNewerSchema(log, &opened.sqlStore)
 			}
 			return
 		}

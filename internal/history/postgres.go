@@ -27,7 +27,10 @@ var postgresDialect = dialect{
 	name:       "PostgreSQL",
 	migrations: mustSub(migrationFiles, "migrations/postgres"),
 	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
-		version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`,
+		version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL, oldest_reader INTEGER)`,
+	// The table the statements name, found as they find it (search_path).
+	hasOldestReader: `SELECT COUNT(*) FROM pg_attribute
+		WHERE attrelid = 'history_schema'::regclass AND attname = 'oldest_reader' AND NOT attisdropped`,
 	lockMigrations: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockKey),
 	timeArg:        func(t time.Time) any { return t },
 	retryable: func(err error) bool {
@@ -44,6 +47,11 @@ var postgresDialect = dialect{
 // OpenPostgres connects to the database at url (postgres://… or key=value; pgx's parameters
 // apply, e.g. pool_max_conns) and brings its schema up to date. Errors never repeat the password.
 func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
+	return openPostgres(ctx, url, postgresDialect)
+}
+
+// openPostgres is OpenPostgres with the dialect given: a test brings a database to another schema.
+func openPostgres(ctx context.Context, url string, d dialect) (*PostgresStore, error) {
 	secrets := passwordsIn(url)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -57,8 +65,9 @@ func OpenPostgres(ctx context.Context, url string) (*PostgresStore, error) {
 	if err != nil {
 		return nil, redact(fmt.Errorf("history: PostgreSQL pool: %w", err), secrets)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	s := &PostgresStore{sqlStore{db: db, writer: db, d: postgresDialect,
+	db := d.openDB(stdlib.GetPoolConnector(pool))
+	db.SetMaxIdleConns(0) // as stdlib.OpenDBFromPool: the pool keeps the idle connections
+	s := &PostgresStore{sqlStore{db: db, writer: db, d: d,
 		closeDB: func() error { pool.Close(); return nil }}}
 	if err := s.open(ctx); err != nil {
 		_ = s.Close()

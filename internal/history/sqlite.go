@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -11,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
-//go:embed migrations
+//go:embed migrations/*/*.sql
 var migrationFiles embed.FS
 
 // SQLiteStore keeps the history in one SQLite file, for a single replica.
@@ -26,8 +25,9 @@ var sqliteDialect = dialect{
 	name:       "SQLite",
 	migrations: mustSub(migrationFiles, "migrations/sqlite"),
 	createVersionTable: `CREATE TABLE IF NOT EXISTS history_schema (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
-	timeArg: func(t time.Time) any { return t.UnixMilli() },
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, oldest_reader INTEGER)`,
+	hasOldestReader: `SELECT COUNT(*) FROM pragma_table_info('history_schema') WHERE name = 'oldest_reader'`,
+	timeArg:         func(t time.Time) any { return t.UnixMilli() },
 	// Every write is an immediate transaction, holding the write lock from its first read to
 	// its commit: no other writer can get there first (and the table has no UNIQUE constraint
 	// to say so; see migration 0003).
@@ -63,18 +63,15 @@ func openSQLite(ctx context.Context, path string, d dialect) (*SQLiteStore, erro
 	// commitBatch). A page cache of 512 KiB per connection holds a long history's hot pages
 	// (SQLite's default is 2 MiB each).
 	dsn := path + "?_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-512)"
-	db, err := sql.Open("sqlite", dsn)
+	c, err := sqlite.NewConnector(dsn) // as sql.Open("sqlite", dsn), and d.interpose can wrap it
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
+	db := d.openDB(c)
 	db.SetMaxOpenConns(4) // readers never wait for the writer in WAL
 	// Writes queue in this process (writeBatches) and take turns on a connection of their own:
 	// however long the reads take, a write never waits for a connection.
-	writer, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("history: open %s: %w", path, err)
-	}
+	writer := d.openDB(c)
 	writer.SetMaxOpenConns(1)
 	s := &SQLiteStore{sqlStore{db: db, writer: writer, d: d, batches: newWriteBatches(), closeDB: writer.Close}}
 	if err := s.open(ctx); err != nil {

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,14 +18,29 @@ import (
 type dialect struct {
 	name       string
 	migrations fs.FS // NNNN_what.sql, applied in order
-	// createVersionTable makes the table that records each applied migration.
+	// createVersionTable makes the table that records each applied migration, with its oldest
+	// reader (NULL where a binary from before oldest readers were recorded wrote the row).
 	createVersionTable string
+	// hasOldestReader counts the version table's oldest_reader columns: 0 in a table made
+	// before they were recorded.
+	hasOldestReader string
 	// lockMigrations runs first in the migration transaction, so replicas starting together
 	// migrate once ("" where BEGIN already takes the write lock).
 	lockMigrations string
 	timeArg        func(time.Time) any // how at_time is written
 	// retryable tells that another writer got there first: re-read and re-decide.
 	retryable func(error) bool
+	// interpose, when set, wraps the driver's connections: tests see every statement the
+	// store sends. Nil in the app.
+	interpose func(driver.Connector) driver.Connector
+}
+
+// openDB is the database/sql handle on c, through d.interpose when set.
+func (d dialect) openDB(c driver.Connector) *sql.DB {
+	if d.interpose != nil {
+		c = d.interpose(c)
+	}
+	return sql.OpenDB(c)
 }
 
 // sqlStore is the Store on a database/sql handle; SQLiteStore and PostgresStore embed it.
@@ -36,6 +52,8 @@ type sqlStore struct {
 	writer  *sql.DB
 	d       dialect
 	closeDB func() error
+	// schema is what migrate found and left.
+	schema schemaState
 	// batches, when set, commits this store's writes in turn, several together (SQLite; see
 	// writeBatches); nil runs each write in a transaction of its own, side by side (PostgreSQL).
 	batches *writeBatches

@@ -574,24 +574,140 @@ func upkeepContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		}
 	})
 
-	t.Run("a schema newer than the binary stops the start with what to do", func(t *testing.T) {
+	// Binaries before oldest readers were recorded wrote versions without one (and version
+	// tables without the column): such a version is taken as one that no older binary can use.
+	for _, c := range []struct{ name, first string }{
+		{"its oldest reader not recorded", ""},
+		{"in a version table from before oldest readers", `ALTER TABLE history_schema DROP COLUMN oldest_reader`},
+	} {
+		t.Run("a newer schema "+c.name+" stops the start with what to do", func(t *testing.T) {
+			t.Parallel()
+			spec := newDatabase(t)
+			s := open(t, spec)
+			for _, q := range []string{c.first, `INSERT INTO history_schema (version, applied_at)
+				SELECT 7, applied_at FROM history_schema WHERE version = 1`} {
+				if _, err := rawDB(s).Exec(q); q != "" && err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			_, err := openSpec(ctx, spec)
+			if !errors.Is(err, ErrSchemaTooNew) {
+				t.Fatalf("open: %v, want ErrSchemaTooNew", err)
+			}
+			for _, says := range []string{"version 7", fmt.Sprintf("up to %d", knownVersions(t, s)), "Run the newer version", "restore"} {
+				if !strings.Contains(err.Error(), says) {
+					t.Errorf("message %q does not say %q", err, says)
+				}
+			}
+		})
+	}
+
+	t.Run("a version table from before oldest readers gets them from this binary's migrations", func(t *testing.T) {
 		t.Parallel()
 		spec := newDatabase(t)
 		s := open(t, spec)
-		if _, err := rawDB(s).Exec(`INSERT INTO history_schema (version, applied_at)
-			SELECT 7, applied_at FROM history_schema WHERE version = 1`); err != nil {
+		if _, err := rawDB(s).Exec(`ALTER TABLE history_schema DROP COLUMN oldest_reader`); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
-		_, err := openSpec(ctx, spec)
+		again := open(t, spec)
+		rows, err := rawDB(again).Query(`SELECT version, oldest_reader FROM history_schema ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got, want [][2]int
+		for rows.Next() {
+			var v [2]int
+			if err := rows.Scan(&v[0], &v[1]); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		for _, m := range migrationsOf(t, spec) {
+			want = append(want, [2]int{m.version, m.oldestReader})
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("versions and oldest readers %v, want %v", got, want)
+		}
+	})
+
+	t.Run("rolled back after a migration that only adds, this version starts and serves", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		known := len(migrationsOf(t, spec))
+		newer := newerVersion(t, known, addsAColumn, known)
+		n, err := openSpecWith(ctx, spec, newer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustObserve(t, n, "T1", contacts("a"), t0)
+		mustRecordSave(t, n, save("T1", "a", "b", t0.Add(time.Hour)))
+		n.Close()
+
+		s, err := openSpec(ctx, spec)
+		if err != nil {
+			t.Fatalf("this version (migrations up to %d) on a database at %d whose migration only adds: %v; want it to start", known, known+1, err)
+		}
+		defer s.Close()
+		mustObserve(t, s, "T1", contacts("c"), t0.Add(2*time.Hour))
+		mustRecordSave(t, s, save("T1", "c", "d", t0.Add(3*time.Hour)))
+		es := all(t, s, "T1")
+		checkChain(t, es)
+		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside, KindSaved}) {
+			t.Fatalf("kinds %v, want the newer version's baseline and save, then this version's outside change and save", got)
+		}
+		p, err := s.List(ctx, "T1", Cursor{}, 3)
+		if err != nil || len(p.Entries) != 3 || p.Older == nil {
+			t.Errorf("List: %d entries, older %v, err %v; want 3 and an older page", len(p.Entries), p.Older, err)
+		}
+		if last, ok, err := s.LastChange(ctx, "T1"); !ok || err != nil || last.After != contacts("d") {
+			t.Errorf("LastChange %+v (ok %v, err %v), want the save c→d", last, ok, err)
+		}
+		if n, err := s.DeleteBefore(ctx, t0.Add(150*time.Minute)); n != 3 || err != nil {
+			t.Errorf("DeleteBefore: %d, %v; want 3 deleted", n, err)
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+		if v, n := queryInt(t, s, `SELECT MAX(version) FROM history_schema`), queryInt(t, s, `SELECT COUNT(*) FROM history_schema`); v != int64(known+1) || n != v {
+			t.Errorf("schema at version %d with %d versions recorded, want %d as the newer version left it", v, n, known+1)
+		}
+		s.Close()
+		again, err := openSpecWith(ctx, spec, newer)
+		if err != nil {
+			t.Fatalf("the newer version, after the rollback: %v", err)
+		}
+		again.Close()
+	})
+
+	t.Run("rolled back after a migration this version cannot use, the start stops with what to do", func(t *testing.T) {
+		t.Parallel()
+		spec := newDatabase(t)
+		known := len(migrationsOf(t, spec))
+		// The migration's header alone says that this version cannot use what it leaves (the
+		// newer version here is this code, which must run on it).
+		newer := newerVersion(t, known, addsAColumn, known+1)
+		n, err := openSpecWith(ctx, spec, newer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Close()
+		_, err = openSpec(ctx, spec)
 		if !errors.Is(err, ErrSchemaTooNew) {
 			t.Fatalf("open: %v, want ErrSchemaTooNew", err)
 		}
-		for _, says := range []string{"version 7", fmt.Sprintf("up to %d", knownVersions(t, s)), "run that version"} {
+		for _, says := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "Run the newer version", "restore"} {
 			if !strings.Contains(err.Error(), says) {
 				t.Errorf("message %q does not say %q", err, says)
 			}
 		}
+		again, err := openSpecWith(ctx, spec, newer)
+		if err != nil {
+			t.Fatalf("the newer version, after the refused start: %v", err)
+		}
+		again.Close()
 	})
 
 	t.Run("a writer killed mid-write leaves whole entries and a whole chain", func(t *testing.T) {
@@ -703,4 +819,33 @@ func knownVersions(t testing.TB, s Store) int {
 		t.Fatal(err)
 	}
 	return len(ms)
+}
+
+// addsAColumn is a newer version's migration that only adds (a column with a default, which no
+// statement of this version names), in SQL that SQLite and PostgreSQL both take; %d is its
+// oldest reader.
+const addsAColumn = `-- oldest reader: %d
+ALTER TABLE history_entries ADD COLUMN note TEXT NOT NULL DEFAULT '';
+`
+
+// newerVersion is a binary that knows this one's known migrations and one more, text with
+// oldestReader in its header.
+func newerVersion(t *testing.T, known int, text string, oldestReader int) func(dialect) dialect {
+	return func(d dialect) dialect {
+		return withMigration(t, d, fmt.Sprintf("%04d_newer.sql", known+1), fmt.Sprintf(text, oldestReader))
+	}
+}
+
+// migrationsOf is what this binary knows of the schema of spec's database.
+func migrationsOf(t testing.TB, spec string) []migration {
+	t.Helper()
+	d := postgresDialect
+	if strings.Contains(spec, "sqlite:") {
+		d = sqliteDialect
+	}
+	ms, err := loadMigrations(d.migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }

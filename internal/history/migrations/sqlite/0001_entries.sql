@@ -1,3 +1,6 @@
+-- oldest reader: 1
+-- (The first migration: every binary knows it.)
+
 -- One row per step of a tenant's history. prev_id links each entry to the one it follows (0 for
 -- a tenant's first), and UNIQUE (tenant_id, prev_id) lets only one writer extend a chain from a
 -- given entry: two replicas noticing the same change record it once.

@@ -1,3 +1,10 @@
+-- oldest reader: 2
+-- (The rebuilt table has the same columns, so a binary that knows up to 0002 runs its
+-- statements on it unchanged; and none of what the table loses did it need: it too wrote in
+-- immediate transactions, one at a time, which the chain's UNIQUE index only backed up; its
+-- retention never deletes a tenant's newest entry, so ids are not reused without AUTOINCREMENT;
+-- and its retention reads the table where it read the at_time index, slower, same result.)
+
 -- A save's record wrote five b-trees: the table, sqlite_sequence (AUTOINCREMENT), the chain's
 -- UNIQUE index, the tenant index and retention's at_time index; each dirty page is a frame
 -- written to the WAL and later copied back. Here only the table and the tenant index remain,
