@@ -33,7 +33,7 @@ func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#notice[role="alert"]`))))
 	screenshot(t, second, "conflict")
 	table := cdp(t, second, chromedp.Text(chromedp.CSS("#profile table")))
-	for _, want := range []string{"Telephone", "+44 20 7946 0000", "changed by someone else", "Email", "care@contoso-partner.example", "changed by you"} {
+	for _, want := range []string{"Telephone", "+44 20 7946 0000", "changed since", "the current value, kept", "Email", "care@contoso-partner.example", "your change"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("conflict table lacks %q:\n%s", want, table)
 		}

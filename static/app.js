@@ -42,6 +42,32 @@
     if (alert) alert.focus();
   });
 
-  document.addEventListener('DOMContentLoaded', function () { wireCopyButtons(document); });
-  document.addEventListener('htmx:afterSettle', function () { wireCopyButtons(document); });
+  // Times of day are shown in the person's time zone once the server knows it (else in UTC, said so).
+  function rememberTimeZone() {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || document.cookie.indexOf('pcs_tz=' + zone) >= 0) return;
+    var path = document.documentElement.dataset.basePath || '/';
+    document.cookie = 'pcs_tz=' + zone + '; path=' + path + '; max-age=31536000; samesite=lax' +
+      (location.protocol === 'https:' ? '; secure' : '');
+  }
+
+  // Save stays off while Partner Center asks the partner to wait, and comes back on at that time.
+  function wireWaits(root) {
+    root.querySelectorAll('button[data-enable-at]').forEach(function (button) {
+      var at = Date.parse(button.dataset.enableAt);
+      if (!button.disabled || isNaN(at) || button.dataset.waitWired) return;
+      button.dataset.waitWired = '1';
+      setTimeout(function () { button.disabled = false; }, Math.max(0, at - Date.now()));
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    rememberTimeZone();
+    wireCopyButtons(document);
+    wireWaits(document);
+  });
+  document.addEventListener('htmx:afterSettle', function () {
+    wireCopyButtons(document);
+    wireWaits(document);
+  });
 })();

@@ -49,7 +49,7 @@ func TestFaultSuite(t *testing.T) {
 		{name: "409 conflict", faults: []pcemu.Fault{{Method: put, Status: 409}},
 			wantStatus: 409, wantText: []string{"changed the support profile at the same time", "Reload"}},
 		{name: "429 long wait is shown", faults: []pcemu.Fault{{Method: put, Status: 429, RetryAfter: 120 * time.Second}},
-			wantStatus: 429, wantText: []string{"Wait 120 seconds"}},
+			wantStatus: 429, wantText: []string{"wait until", "Save is turned off until then"}},
 		{name: "429 short wait is waited out", faults: []pcemu.Fault{{Method: put, Status: 429, RetryAfter: time.Second}},
 			wantStatus: 200, wantText: []string{"Saved"}, wantSaved: true},
 		{name: "500/800003 three times on PUT", faults: []pcemu.Fault{{Method: put, Status: 500, Code: "800003", Count: 3}},

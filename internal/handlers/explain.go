@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/i18n"
@@ -62,6 +63,9 @@ func classify(err error, step string) failure {
 		f.status, f.key = http.StatusBadGateway, "audience"
 	case pcclient.KindForbidden:
 		f.status, f.key = http.StatusForbidden, "forbidden"
+		if step == stepGet {
+			f.key = "forbiddenRead" // a refused read: the role may not even see the profile
+		}
 	case pcclient.KindNotFound:
 		f.status, f.key = http.StatusNotFound, "notFound"
 	case pcclient.KindConflict:
@@ -81,27 +85,48 @@ func classify(err error, step string) failure {
 	return f
 }
 
+// retryAt is when the wait Partner Center asked for ends, counted from now.
+func (f failure) retryAt(now time.Time) time.Time {
+	return now.Add(time.Duration(f.retryIn) * time.Second)
+}
+
 // explanation is a failure put into words in the person's language.
 type explanation struct {
 	failure
 	notice views.Notice
 }
 
-// explain turns an error from a Partner Center call into what a person reads. correlationID is
-// the one this app sent, shown when Partner Center did not answer at all.
-func explain(l *i18n.Localizer, err error, correlationID, step string) explanation {
-	return describe(l, classify(err, step), correlationID)
+// answerTo is what a failure's words answer: a save (then they say what became of the values and
+// of the Save button) or a page being loaded, at a moment, for a person in a time zone.
+type answerTo struct {
+	save bool
+	now  time.Time
+	zone *time.Location
 }
 
-// describe puts a classified failure into words.
-func describe(l *i18n.Localizer, f failure, correlationID string) explanation {
+// explain turns an error from a Partner Center call into what a person reads. correlationID is
+// the one this app sent, shown when Partner Center did not answer at all.
+func explain(l *i18n.Localizer, err error, correlationID, step string, to answerTo) explanation {
+	return describe(l, classify(err, step), correlationID, to)
+}
+
+// describe puts a classified failure into words: a title saying what happened and one line with
+// the next step that can help.
+func describe(l *i18n.Localizer, f failure, correlationID string, to answerTo) explanation {
 	title, line := "explain."+f.key+".title", "explain."+f.key+".line"
 	var args []any
 	switch {
 	case f.key == "invalid":
 		args = []any{"Reason", cmp.Or(f.upstream.Description, l.T("explain.noReason"))}
+		if !to.save {
+			line = "explain.invalid.loadLine" // no field to correct on a page being loaded
+		}
 	case f.key == "throttled" && f.retryIn > 0:
-		line, args = "explain.throttled.wait", []any{"Count", f.retryIn}
+		line = "explain.throttled.untilLoad"
+		if to.save {
+			line = "explain.throttled.until"
+		}
+		args = []any{"Time", clockTime(l, f.retryAt(to.now), cmp.Or(to.zone, time.UTC), to.now)}
 	case f.key == "throttled":
 		line = "explain.throttled.minute"
 	case f.key == "unavailable" && f.status == http.StatusGatewayTimeout:
@@ -124,7 +149,7 @@ func describe(l *i18n.Localizer, f failure, correlationID string) explanation {
 	}
 	if f.upstream != nil {
 		n.Details = details(l, f.upstream, correlationID)
-	} else if !f.signIn {
+	} else if !f.signIn && correlationID != "" {
 		n.Details = []views.Detail{{Label: l.T("detail.reference"), Value: correlationID, Copy: true}}
 	}
 	return explanation{failure: f, notice: n}

@@ -27,7 +27,7 @@ func TestStatusReasonInThePagesLanguage(t *testing.T) {
 		{"fr", 504, "504 Délai d’attente de la passerelle dépassé"},
 		{"fr", 418, "418"}, // no reason in the catalogue: the number alone, never English on a French page
 	} {
-		ex := explain(i18n.Default().Get(tt.lang), &pcclient.Error{Kind: pcclient.KindUnknown, Status: tt.status}, "corr", stepGet)
+		ex := explain(i18n.Default().Get(tt.lang), &pcclient.Error{Kind: pcclient.KindUnknown, Status: tt.status}, "corr", stepGet, answerTo{})
 		if got := ex.notice.Details[0].Value; got != tt.want {
 			t.Errorf("%s, %d: status %q, want %q", tt.lang, tt.status, got, tt.want)
 		}

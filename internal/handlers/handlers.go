@@ -91,7 +91,8 @@ type Handlers struct {
 	log      *slog.Logger
 	audit    *slog.Logger
 
-	tenantLocks    Locker // one save at a time per partner tenant: check, then PUT
+	tenantLocks    Locker    // one save at a time per partner tenant: check, then PUT
+	throttles      throttles // until when Partner Center asked each partner to wait
 	tenantLockWait time.Duration
 	deadline       time.Duration // a page or a save is answered within this (RequestDeadline)
 	submissions    submissions

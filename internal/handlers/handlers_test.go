@@ -72,7 +72,7 @@ func TestExplanationsInBothLanguages(t *testing.T) {
 	}
 	for _, err := range errs {
 		for _, step := range []string{stepGet, stepUpdate} {
-			e, f := explain(en, err, "c", step), explain(fr, err, "c", step)
+			e, f := explain(en, err, "c", step, answerTo{}), explain(fr, err, "c", step, answerTo{})
 			if e.notice.Title == f.notice.Title || strings.Join(e.notice.Lines, "") == strings.Join(f.notice.Lines, "") {
 				t.Errorf("%v/%s: the French explanation is the English one: %q", err, step, f.notice.Title)
 			}

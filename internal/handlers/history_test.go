@@ -49,13 +49,13 @@ func openSQLiteHistory(t *testing.T) *history.SQLiteStore {
 
 // newHistoryApp is the testbed's handlers with store as the change history, u signed in, and
 // Partner Center holding Contoso's first values.
-func newHistoryApp(t *testing.T, u auth.User, store History) *historyApp {
+func newHistoryApp(t *testing.T, u auth.User, store History, configure ...func(*Options)) *historyApp {
 	t.Helper()
 	a := &historyApp{}
-	a.tb = newTestbed(t, func(o *Options) {
+	a.tb = newTestbed(t, append([]func(*Options){func(o *Options) {
 		o.History = store
 		o.ObserveHistoryFailure = func(write string) { a.mu.Lock(); a.failed = append(a.failed, write); a.mu.Unlock() }
-	})
+	}}, configure...)...)
 	a.tb.auth.user = &u
 	a.liveTestbed = a.tb.serve()
 	return a

@@ -73,7 +73,7 @@ func TestLoadFailures(t *testing.T) {
 		{name: "Partner Center unavailable", err: &pcclient.Error{Kind: pcclient.KindUnavailable, Status: 503, CorrelationID: "corr-1"},
 			status: 503, text: []string{"could not be loaded", "not answering", "corr-1"}},
 		{name: "throttled", err: &pcclient.Error{Kind: pcclient.KindThrottled, Status: 429, RetryAfter: 30e9},
-			status: 429, text: []string{"Wait 30 seconds"}},
+			status: 429, text: []string{"asks your company to wait until", " UTC. Reload the page after that time."}},
 		{name: "no profile yet", err: &pcclient.Error{Kind: pcclient.KindNotFound, Status: 404, Code: "1000"},
 			status: 404, text: []string{"no support profile"}},
 		{name: "MFA required", err: &pcclient.Error{Kind: pcclient.KindMFARequired, Status: 401, Code: "900421"},

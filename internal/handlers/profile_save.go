@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,6 +70,13 @@ func (h *Handlers) save(in saveRequest) saveResult {
 		res.outcome = outcomeUnchanged
 		return res
 	}
+	tenant := historyTenant(res.user)
+	if until, wait := h.throttles.waitUntil(tenant, res.at); wait {
+		// Partner Center asked the partner to wait: nothing is sent before then.
+		res.outcome = outcomeThrottled
+		res.failure = failure{status: http.StatusTooManyRequests, key: "throttled", retryIn: secondsUntil(until, res.at)}
+		return res
+	}
 
 	// One click, one change: a repeat of a form that is being or has been saved gets that outcome.
 	key := res.user.Subject + "/" + f.submission
@@ -82,6 +91,9 @@ func (h *Handlers) save(in saveRequest) saveResult {
 		return res
 	}
 	res = h.saveUpstream(in, res)
+	if res.failure.key == "throttled" && res.failure.retryIn > 0 {
+		h.throttles.note(tenant, res.failure.retryAt(time.Now()))
+	}
 	if res.outcome == outcomeAlreadyCurrent {
 		if lp, ok := h.submissions.takeLost(key, *res.current); ok {
 			res.confirms = &lp
@@ -143,4 +155,9 @@ func failed(res saveResult, err error, step string) saveResult {
 		res.requestID = pe.RequestID
 	}
 	return res
+}
+
+// secondsUntil is how many whole seconds, rounded up, remain from now until t.
+func secondsUntil(t, now time.Time) int {
+	return int(math.Ceil(t.Sub(now).Seconds()))
 }

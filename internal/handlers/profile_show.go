@@ -43,6 +43,9 @@ func (h *Handlers) showProfile(c echo.Context) error {
 			form.Notice = savedNotice(h.loc(c), saved)
 		}
 	}
+	if form.Notice == nil {
+		form.Notice = h.throttledNotice(c)
+	}
 	title := h.loc(c).T("profile.title")
 	if form.Notice != nil {
 		title = form.Notice.Title
@@ -59,7 +62,11 @@ func (h *Handlers) showProfile(c echo.Context) error {
 // could be saved over the real values.
 func (h *Handlers) loadFailed(c echo.Context, err error, correlationID string) error {
 	l := h.loc(c)
-	ex := explain(l, err, correlationID, stepGet)
+	now := time.Now()
+	ex := explain(l, err, correlationID, stepGet, answerTo{now: now, zone: zone(c)})
+	if ex.key == "throttled" && ex.retryIn > 0 {
+		h.throttles.note(historyTenant(currentUser(c)), ex.retryAt(now))
+	}
 	h.logger(c).Warn("load support profile failed", "user", currentUser(c).Username, "correlation_id", correlationID, "err", err)
 	if ex.signIn {
 		return h.redirectToSignIn(c, c.Request().URL.RequestURI(), ex.mfa)
@@ -107,7 +114,23 @@ func (h *Handlers) form(c echo.Context, values, loaded support.Contact, errs fie
 	if p, offered := errs["telephone"]; offered && p.keep != "" {
 		form.Keep = &views.Keep{Name: keepTelephoneField, Value: p.keep, Label: h.loc(c).T("form.keepTelephone", "Typed", p.keep)}
 	}
+	if until, wait := h.throttles.waitUntil(historyTenant(currentUser(c)), time.Now()); wait {
+		form.SaveBlockedUntil = until.UTC().Format(time.RFC3339)
+	}
 	return form
+}
+
+// throttledNotice says, on a page that shows the form, that Partner Center asked the partner to
+// wait, and until when; nil when it did not.
+func (h *Handlers) throttledNotice(c echo.Context) *views.Notice {
+	now := time.Now()
+	until, wait := h.throttles.waitUntil(historyTenant(currentUser(c)), now)
+	if !wait {
+		return nil
+	}
+	f := failure{status: http.StatusTooManyRequests, key: "throttled", retryIn: secondsUntil(until, now)}
+	n := describe(h.loc(c), f, "", answerTo{save: true, now: now, zone: zone(c)}).notice
+	return &n
 }
 
 // mfaPage explains, before any Partner Center call, that the token lacks multi-factor

@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"pcsupport/internal/auth"
+	"pcsupport/internal/history"
 	"pcsupport/internal/i18n"
 	"pcsupport/internal/support"
 	"pcsupport/internal/views"
@@ -42,7 +45,7 @@ func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
 		n := noticeOf(views.NoticeError, l, "save.busy.title", "save.busy.line")
 		return h.respondForm(c, res.status(), f, nil, &n)
 	case outcomeConflict:
-		return h.respondConflict(c, f, *res.current)
+		return h.respondConflict(c, res)
 	case outcomeSaved, outcomeDuplicate:
 		return h.respondSaved(c, res)
 	case outcomeSignInRequired:
@@ -91,37 +94,62 @@ func (h *Handlers) respondSaved(c echo.Context, res saveResult) error {
 	return h.respondForm(c, http.StatusOK, f, nil, savedNotice(h.loc(c), change))
 }
 
-// respondConflict shows what changed since the form was loaded and offers the two ways on. The
-// form now holds the person's own changes on top of the current values, so saving it never
-// reverts a field only the colleague changed.
-func (h *Handlers) respondConflict(c echo.Context, f profileForm, current support.Contact) error {
+// respondConflict shows what changed since the form was loaded, who changed it (as the change
+// history tells), and what each way on stores, field by field: saving stores the person's own
+// changes on top of the current values (the form now holds exactly that), starting again keeps
+// the current values.
+func (h *Handlers) respondConflict(c echo.Context, res saveResult) error {
 	l := h.loc(c)
+	f, current := res.form, *res.current
 	conflict := &views.Conflict{StartAgainURL: h.basePath}
 	var merged support.Contact
 	for _, s := range fieldSpecs {
 		loaded, now, typed := f.loaded.Get(s.field), current.Get(s.field), f.typed.Get(s.field)
 		mine := typed != loaded
-		value := now
+		stored := now
 		if mine {
-			value = typed
+			stored = typed
 		}
-		merged = merged.With(s.field, value)
+		merged = merged.With(s.field, stored)
 		if loaded != now || mine {
-			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short(l), Loaded: loaded, Current: now, Typed: typed,
+			conflict.Rows = append(conflict.Rows, views.ConflictRow{Label: s.short(l), Loaded: loaded, Current: now, Saved: stored,
 				Theirs: loaded != now, Mine: mine})
 		}
 	}
 	n := views.Notice{Kind: views.NoticeError, Title: l.T("save.conflict.title"),
-		Lines: []string{l.T("save.conflict.line1"), l.T("save.conflict.line2")}}
+		Lines: []string{l.T("save.nothingSaved"), h.changedBy(c, res.user, current), l.T("save.conflict.line2")}}
 	form := h.form(c, merged, current, nil)
 	form.Notice, form.Conflict = &n, conflict
 	return h.renderForm(c, http.StatusConflict, form)
 }
 
-// respondFailure explains a failed call, with the form as typed for a retry.
+// changedBy says who made the change a save met, as the change history attributes it: a person
+// in this app, or a change made outside it; "someone" when the history does not know.
+func (h *Handlers) changedBy(c echo.Context, u auth.User, current support.Contact) string {
+	l := h.loc(c)
+	tenant := historyTenant(u)
+	if h.history == nil || tenant == "" {
+		return l.T("save.conflict.someone")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), historyTimeout)
+	defer cancel()
+	e, found, err := h.history.LastChange(ctx, tenant)
+	switch {
+	case err != nil || !found || e.After != current:
+		return l.T("save.conflict.someone")
+	case e.Kind == history.KindSaved:
+		return l.T("save.conflict.byPerson", "Name", personName(e.By), "When", clockTime(l, e.At, zone(c), time.Now()))
+	default:
+		return l.T("save.conflict.outside", "When", clockTime(l, e.At, zone(c), time.Now()))
+	}
+}
+
+// respondFailure explains a failed save, with the form as typed: what became of the change
+// (nothing saved, or perhaps saved), the one next step that can help, and that the values are
+// still there. Before a new sign-in the values are kept for the person, as an ended session's are.
 func (h *Handlers) respondFailure(c echo.Context, res saveResult) error {
 	l := h.loc(c)
-	ex := describe(l, res.failure, res.correlationID)
+	ex := describe(l, res.failure, res.correlationID, answerTo{save: true, now: res.at, zone: zone(c)})
 	if ex.retryIn > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(ex.retryIn))
 	}
@@ -129,10 +157,18 @@ func (h *Handlers) respondFailure(c echo.Context, res saveResult) error {
 	if ex.field != "" {
 		errs = fieldErrors{ex.field: problem{id: "valid.refusedByPC"}}
 	}
-	if ex.signIn {
-		h.addSignInAction(c, &ex.notice, ex.mfa)
+	var lines []string
+	if !ex.maybeSaved {
+		lines = append(lines, l.T("save.nothingSaved"))
 	}
-	ex.notice.Lines = append(ex.notice.Lines, l.T("save.keepValues"))
+	lines = append(lines, ex.notice.Lines...)
+	if ex.signIn {
+		h.keepForSignIn(c, res.form)
+		h.addSignInAction(c, &ex.notice, ex.mfa)
+	} else {
+		lines = append(lines, l.T("save.keepValues"))
+	}
+	ex.notice.Lines = lines
 	return h.respondForm(c, ex.status, res.form, errs, &ex.notice)
 }
 
@@ -149,6 +185,13 @@ func (h *Handlers) addSignInAction(c echo.Context, n *views.Notice, mfa bool) {
 // form's limits and the person is known) and sends them to sign in again; the form shows the
 // values when they come back, and nothing is saved until they click Save.
 func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
+	h.keepForSignIn(c, f)
+	return h.redirectToSignIn(c, h.basePath, false)
+}
+
+// keepForSignIn keeps what the person typed for them, to be back in the form after a new
+// sign-in (in a sealed cookie, only when it fits the form's limits and the person is known).
+func (h *Handlers) keepForSignIn(c echo.Context, f profileForm) {
 	if withinLimits(f.typed) && f.loadedOK && withinLimits(f.loaded) {
 		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
 			"loaded": {encodeLoaded(f.loaded)}}
@@ -159,7 +202,6 @@ func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
 			h.logger(c).Warn("could not keep the typed values", "err", err)
 		}
 	}
-	return h.redirectToSignIn(c, h.basePath, false)
 }
 
 // respondForm answers with the form as typed: the fragment for htmx, the whole page otherwise.

@@ -91,7 +91,7 @@ func TestManySavesFromTheSameLoadedValues(t *testing.T) {
 		switch {
 		case statuses[i] == http.StatusOK && strings.Contains(notices[i], "Saved"):
 			applied = append(applied, forms[i].Get("telephone"))
-		case statuses[i] == http.StatusConflict && strings.Contains(notices[i], "changed the support profile"):
+		case statuses[i] == http.StatusConflict && strings.Contains(notices[i], "The support profile changed since you opened this page"):
 		default:
 			t.Errorf("person %d: %d %q", i, statuses[i], notices[i])
 		}

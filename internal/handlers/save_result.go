@@ -22,9 +22,10 @@ const (
 	outcomeBusy           saveOutcome = "busy" // other saves of the partner held the way too long
 	outcomeConflict       saveOutcome = "conflict"
 	outcomeSignInRequired saveOutcome = "sign_in_required"
-	outcomeRefused        saveOutcome = "refused" // Partner Center answered with an error
-	outcomeUnknown        saveOutcome = "unknown" // the PUT got no clear answer: it may have been applied
-	outcomeFailed         saveOutcome = "failed"  // something on the way failed (the sign-in provider, this app)
+	outcomeRefused        saveOutcome = "refused"   // Partner Center answered with an error
+	outcomeUnknown        saveOutcome = "unknown"   // the PUT got no clear answer: it may have been applied
+	outcomeFailed         saveOutcome = "failed"    // something on the way failed (the sign-in provider, this app)
+	outcomeThrottled      saveOutcome = "throttled" // not sent: Partner Center asked the partner to wait
 )
 
 // saveResult is what one save attempt came to. save decides it and answers nothing; answerSave
@@ -68,7 +69,7 @@ func (r saveResult) status() int {
 		return http.StatusServiceUnavailable
 	case outcomeConflict:
 		return http.StatusConflict
-	case outcomeSignInRequired, outcomeRefused, outcomeUnknown, outcomeFailed:
+	case outcomeSignInRequired, outcomeRefused, outcomeUnknown, outcomeFailed, outcomeThrottled:
 		return r.failure.status
 	}
 	return http.StatusOK

@@ -42,7 +42,7 @@ func TestSaveOutcomes(t *testing.T) {
 			notice: []string{"Partner Center already has these values"}, telInput: "+33 1 23 45 67 89", outcome: "already_current"},
 		{name: "conflict", changes: []string{"telephone", "+33 1 23 45 67 89"}, status: 409,
 			setup:  func(tb *testbed) { tb.pc.set("care@contoso.example", "4255550100", "www.contoso.example") },
-			notice: []string{"Someone else changed the support profile"}, telInput: "+33 1 23 45 67 89", outcome: "conflict"},
+			notice: []string{"The support profile changed since you opened this page", "Nothing was saved."}, telInput: "+33 1 23 45 67 89", outcome: "conflict"},
 		{name: "role refused", changes: []string{"telephone", "+33 1 23 45 67 89"}, status: 403, puts: 1,
 			setup:  func(tb *testbed) { tb.pc.putErrs = []error{pcErr(pcclient.KindForbidden, 403, "900150")} },
 			notice: []string{"Account admin", "900150", "corr-upstream", "req-upstream", "still in the form"}, telInput: "+33 1 23 45 67 89", outcome: "refused"},
@@ -60,7 +60,7 @@ func TestSaveOutcomes(t *testing.T) {
 			setup: func(tb *testbed) {
 				tb.pc.putErrs = []error{&pcclient.Error{Kind: pcclient.KindThrottled, Status: 429, RetryAfter: 90 * time.Second}}
 			},
-			notice: []string{"Wait 90 seconds"}, outcome: "refused"},
+			notice: []string{"Nothing was saved.", "wait until", " UTC before saving again", "Save is turned off until then"}, outcome: "refused"},
 		{name: "answer lost after the PUT", changes: []string{"telephone", "+33 1 23 45 67 89"}, status: 504, puts: 1,
 			setup: func(tb *testbed) {
 				tb.pc.applied, tb.pc.putErrs = true, []error{&pcclient.Error{Kind: pcclient.KindUnavailable, Err: context.DeadlineExceeded}}

@@ -113,6 +113,9 @@ type ProfileForm struct {
 	Unavailable bool
 	ReloadURL   string
 	History     *HistoryLine // nil when no change history is kept
+	// SaveBlockedUntil (RFC 3339) turns Save off until then: Partner Center asked the partner to
+	// wait. static/app.js turns it back on at that moment; without JavaScript a reload does.
+	SaveBlockedUntil string
 	// Keep, beside Save, saves a value as the person typed it instead of the form a field
 	// suggests (Field.Suggestion); nil when nothing is suggested.
 	Keep *Keep
@@ -191,9 +194,10 @@ type Conflict struct {
 	StartAgainURL string
 }
 
-// ConflictRow is one field of a conflict.
+// ConflictRow is one field of a conflict: what it was, what it is, and what saving stores.
 type ConflictRow struct {
-	Label, Loaded, Current, Typed string
-	Theirs                        bool // someone else changed this field
-	Mine                          bool // the person changed this field
+	Label, Loaded, Current string
+	Saved                  string // what Save stores: the person's value if they changed it, else the current one
+	Theirs                 bool   // changed since the page was opened
+	Mine                   bool   // the person changed this field: Save stores their value
 }
