@@ -100,7 +100,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	assets := static.New()
-	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn,
+	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn, Roles: signIn,
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
 		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,

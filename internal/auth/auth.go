@@ -67,6 +67,18 @@ type User struct {
 	AMRSaid    bool     // the provider said, if only with an empty amr (which the session's gob encoding stores as nil)
 	SignedInAt time.Time
 	LoginHint  string // Entra ID's login_hint claim (an optional claim): the logout_hint of a sign-out
+	// DirectoryRoles are the Entra ID role template ids of the person (the wids claim), when the
+	// tokens carry them.
+	DirectoryRoles []string
+}
+
+// globalAdministrator is Entra ID's Global Administrator role template id: a person holding it
+// may change the partner's account settings in Partner Center.
+const globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
+
+// GlobalAdministrator reports that the tokens name the person a Global Administrator.
+func (u User) GlobalAdministrator() bool {
+	return slices.Contains(u.DirectoryRoles, globalAdministrator)
 }
 
 // DisplayName is the name to greet the person with.
@@ -150,6 +162,7 @@ type Manager struct {
 	pending  sealedCookie // sign-ins under way
 	kept     sealedCookie // typed values waiting for their owner
 	flashes  sealedCookie // the one-time message after a save without JavaScript
+	roles    sealedCookie // a save refused for the person's role
 	identity sealedCookie // who last signed in on this browser
 
 	mu         sync.Mutex // guards the discovered provider and the last readiness check
@@ -197,6 +210,7 @@ func New(cfg Config) (*Manager, error) {
 		pending:  newSealedCookie(cfg.CookieKeys, cfg.BasePath+"auth/", cfg.Secure, pendingLifetime),
 		kept:     newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, keptLifetime),
 		flashes:  newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, flashLifetime),
+		roles:    newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, roleRefusalLasts),
 		identity: newSealedCookie(cfg.CookieKeys, cfg.BasePath, cfg.Secure, cfg.SessionLifetime+identityOutlives),
 	}, nil
 }
@@ -347,39 +361,52 @@ func userFromToken(idt *oidc.IDToken, accessToken string) (User, error) {
 		TID               string   `json:"tid"`
 		AMR               []string `json:"amr"`
 		LoginHint         string   `json:"login_hint"`
+		WIDs              []string `json:"wids"`
 	}
 	if err := idt.Claims(&c); err != nil {
 		return User{}, fmt.Errorf("read ID token claims: %w", err)
 	}
 	u := User{Subject: idt.Subject, ObjectID: c.OID, TenantID: c.TID, Name: c.Name,
-		Username: cmp.Or(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR, LoginHint: c.LoginHint}
-	if u.AMR == nil {
-		// Entra ID v2 ID tokens often omit amr; its access tokens (JWTs) carry it.
-		u.AMR = amrFromJWT(accessToken)
+		Username: cmp.Or(c.PreferredUsername, c.UPN, c.Email), Email: c.Email, AMR: c.AMR, LoginHint: c.LoginHint,
+		DirectoryRoles: c.WIDs}
+	if u.AMR == nil || u.DirectoryRoles == nil {
+		// Entra ID v2 ID tokens often omit amr and wids; its access tokens (JWTs) carry them.
+		access := claimsOfJWT(accessToken)
+		if u.AMR == nil {
+			u.AMR = access.AMR
+		}
+		if u.DirectoryRoles == nil {
+			u.DirectoryRoles = access.WIDs
+		}
 	}
 	u.AMRSaid = u.AMR != nil
 	return u, nil
 }
 
-// amrFromJWT reads the amr claim of a JWT access token without verifying it: it only decides
-// whether to explain MFA before calling Partner Center, which verifies the token itself.
-func amrFromJWT(token string) []string {
+// accessClaims are what the app reads of an access token: they only decide what to explain
+// before calling Partner Center, which verifies the token itself.
+type accessClaims struct {
+	AMR  []string `json:"amr"`
+	WIDs []string `json:"wids"`
+}
+
+// claimsOfJWT reads the claims of a JWT access token without verifying it; none of an opaque one.
+func claimsOfJWT(token string) accessClaims {
+	var c accessClaims
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return nil
+		return c
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return nil
+		return c
 	}
-	var c struct {
-		AMR []string `json:"amr"`
-	}
-	if json.Unmarshal(payload, &c) != nil {
-		return nil
-	}
-	return c.AMR
+	_ = json.Unmarshal(payload, &c)
+	return c
 }
+
+// amrFromJWT is the amr claim of a JWT access token (claimsOfJWT).
+func amrFromJWT(token string) []string { return claimsOfJWT(token).AMR }
 
 func fromOAuth(t *oauth2.Token, now time.Time) storedTokens {
 	idToken, _ := t.Extra("id_token").(string)
@@ -499,6 +526,7 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if _, err := r.Cookie(flashCookie); err == nil {
 		m.flashes.clear(w, flashCookie)
 	}
+	m.ForgetRoleRefusal(w, r)
 	m.remember(r, nil)
 	return m.cfg.Store.End(r, w, sessionCookie)
 }

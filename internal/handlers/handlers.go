@@ -63,6 +63,14 @@ type KeptForms interface {
 	TakeKeptFormValues(w http.ResponseWriter, r *http.Request) url.Values
 }
 
+// RoleNotes remember, on the person's browser, that Partner Center refused their save for their
+// role, so that the page shows the values read-only rather than a form that cannot succeed.
+type RoleNotes interface {
+	RememberRoleRefusal(w http.ResponseWriter, r *http.Request) error
+	RoleRefused(r *http.Request) bool
+	ForgetRoleRefusal(w http.ResponseWriter, r *http.Request)
+}
+
 // Locker hands out one lock per key until ctx ends.
 type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
@@ -81,6 +89,7 @@ type Handlers struct {
 	signIn   SignIn
 	flash    Flash
 	kept     KeptForms
+	roles    RoleNotes
 
 	basePath string // ends in "/"
 	assets   struct{ css, js, appJS, favicon string }
@@ -115,6 +124,7 @@ type Options struct {
 	SignIn   SignIn
 	Flash    Flash
 	Kept     KeptForms
+	Roles    RoleNotes
 	Assets   Assets
 	BasePath string // the public path prefix, ending in "/"
 	DevTools string // only with --dev: URL of the emulator's fault injection page
@@ -143,7 +153,7 @@ type Options struct {
 
 // New returns the handlers.
 func New(o Options) *Handlers {
-	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept,
+	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept, roles: o.Roles,
 		basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
 		catalog: i18n.Default(), log: o.Logger, audit: o.Audit, tenantLocks: o.SaveLocker, tenantLockWait: tenantLockWait,
 		observeSave: o.ObserveSave, history: o.History, observeHistoryFailure: o.ObserveHistoryFailure,

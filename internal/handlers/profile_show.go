@@ -35,6 +35,9 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		values, loaded = kept.typed, kept.loaded
 	}
 	form := h.form(c, values, loaded, nil)
+	if kept == nil && h.readOnlyForRole(c) {
+		form.ReadOnly = h.readOnly(c, loaded)
+	}
 	if kept != nil {
 		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: h.loc(c).T("kept.title"), Lines: []string{h.loc(c).T("kept.line")}}
 	} else if flash := h.flash.TakeFlash(c.Response(), c.Request()); flash != nil {

@@ -21,6 +21,7 @@ import (
 // answerSave turns a save's result into the answer: for htmx the form fragment with the
 // outcome, otherwise the whole page, or a redirect.
 func (h *Handlers) answerSave(c echo.Context, res saveResult) error {
+	h.noteRole(c, res)
 	l := h.loc(c)
 	f := res.form
 	switch res.outcome {

@@ -48,7 +48,7 @@ func newTestbed(t *testing.T, configure ...func(*Options)) *testbed {
 	u := signedInAda
 	tb := &testbed{t: t, pc: &scriptedProfiles{profile: pcclient.NewProfile(support.Contact{Email: "support@contoso.example", Telephone: "4255550100", Website: "www.contoso.example"})},
 		auth: &fakeAuth{user: &u}, audit: &bytes.Buffer{}}
-	o := Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth,
+	o := Options{Profiles: tb.pc, Users: tb.auth, Tokens: tb.auth, SignIn: tb.auth, Flash: tb.auth, Kept: tb.auth, Roles: tb.auth,
 		Assets: namesAsPaths{}, BasePath: "/", Logger: slog.New(slog.DiscardHandler),
 		Audit: slog.New(slog.NewJSONHandler(tb.audit, nil)),
 		ObserveSave: func(o string) {
@@ -193,11 +193,13 @@ func (p *scriptedProfiles) UpdateSupportProfile(_ context.Context, o pcclient.Ca
 // fakeAuth is sign-in and sessions with state: who is signed in (or why nobody is), the one-time
 // message, kept values and their owner, the token and its refreshes.
 type fakeAuth struct {
-	mu       sync.Mutex
-	user     *auth.User
-	people   map[string]auth.User // when set, the person the request's X-Person header names is signed in
-	userErr  error                // when user is nil: default auth.ErrNotSignedIn
-	tokenErr error
+	mu     sync.Mutex
+	user   *auth.User
+	people map[string]auth.User // when set, the person the request's X-Person header names is signed in
+	// roleRefused is RoleNotes' note: a save was refused for the person's role.
+	roleRefused bool
+	userErr     error // when user is nil: default auth.ErrNotSignedIn
+	tokenErr    error
 	// tokenRefusedFrom makes the token source's n-th call and later ones fail as a refused
 	// refresh would (0: never): a token that expired between two calls of one request.
 	tokenRefusedFrom int
@@ -316,6 +318,25 @@ func (f *fakeAuth) TakeKeptFormValues(http.ResponseWriter, *http.Request) url.Va
 	v := f.kept
 	f.kept = nil
 	return v
+}
+
+func (f *fakeAuth) RememberRoleRefusal(http.ResponseWriter, *http.Request) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.roleRefused = true
+	return nil
+}
+
+func (f *fakeAuth) RoleRefused(*http.Request) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.roleRefused
+}
+
+func (f *fakeAuth) ForgetRoleRefusal(http.ResponseWriter, *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.roleRefused = false
 }
 
 // liveTestbed is the testbed behind a real server, as cmd/web runs the handlers: for what meets

@@ -113,6 +113,9 @@ type ProfileForm struct {
 	Unavailable bool
 	ReloadURL   string
 	History     *HistoryLine // nil when no change history is kept
+	// ReadOnly, when set, replaces the form: Partner Center refused this person's save for their
+	// role, so the values are shown without one.
+	ReadOnly *ReadOnly
 	// SaveBlockedUntil (RFC 3339) turns Save off until then: Partner Center asked the partner to
 	// wait. static/app.js turns it back on at that moment; without JavaScript a reload does.
 	SaveBlockedUntil string
@@ -200,4 +203,13 @@ type ConflictRow struct {
 	Saved                  string // what Save stores: the person's value if they changed it, else the current one
 	Theirs                 bool   // changed since the page was opened
 	Mine                   bool   // the person changed this field: Save stores their value
+}
+
+// ReadOnly shows the support contact to a person whose role may not change it.
+type ReadOnly struct {
+	Title, Reason    string
+	Values           []Detail
+	WhoCan           string // who can change them: people who did, or the roles that may
+	TryURL, TryLabel string // the form anyway, for a role just granted
+	Roles            Action // Microsoft's page on the roles
 }
