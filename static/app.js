@@ -42,6 +42,56 @@
     if (alert) alert.focus();
   });
 
+  // A save that takes a while says so: "Saving…" in the button and in a polite live region at
+  // once, "Still waiting for Partner Center…" after five seconds. htmx keeps the buttons
+  // disabled meanwhile (hx-disabled-elt), so the form cannot be sent twice.
+  var progress = { timer: null };
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var form = event.detail.elt;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.saving) return;
+    var button = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+      event.detail.requestConfig.triggeringEvent.submitter || form.querySelector('button[type="submit"]');
+    var status = document.getElementById('save-progress');
+    if (button && button.form === form && !button.dataset.leaves) {
+      button.dataset.label = button.textContent;
+      button.textContent = form.dataset.saving;
+    }
+    if (status) status.textContent = form.dataset.saving;
+    clearTimeout(progress.timer);
+    progress.timer = setTimeout(function () {
+      if (button && button.dataset.label) button.textContent = form.dataset.stillWaiting;
+      if (status) status.textContent = form.dataset.stillWaiting;
+    }, 5000);
+  });
+  document.addEventListener('htmx:afterRequest', function () {
+    clearTimeout(progress.timer);
+    // The answer replaces the form; when none came (the network failed), put the words back.
+    document.querySelectorAll('button[data-label]').forEach(function (button) {
+      button.textContent = button.dataset.label;
+      delete button.dataset.label;
+    });
+    var status = document.getElementById('save-progress');
+    if (status) status.textContent = '';
+  });
+
+  // Leaving a form with changes asks first: a link (the history), a reload, closing the tab. The
+  // language switch keeps what was typed (it submits the form), and a save is no leaving.
+  var leavingOnPurpose = false, submitting = false;
+  document.addEventListener('click', function (event) {
+    if (event.target instanceof Element && event.target.closest('[data-leaves]')) leavingOnPurpose = true;
+  });
+  document.addEventListener('submit', function () { submitting = true; });
+  document.addEventListener('htmx:afterRequest', function () { submitting = false; });
+  window.addEventListener('beforeunload', function (event) {
+    if (leavingOnPurpose || submitting) return;
+    var changed = Array.prototype.some.call(document.querySelectorAll('#profile form input[data-mark-changes]'),
+      function (input) { return input.value !== input.defaultValue; });
+    if (changed) {
+      event.preventDefault();
+      event.returnValue = ''; // older browsers need it to ask
+    }
+  });
+
   // Times of day are shown in the person's time zone once the server knows it (else in UTC, said so).
   function rememberTimeZone() {
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -54,7 +54,7 @@ func TestLanguageSwitchIsRemembered(t *testing.T) {
 	if lang, _ := doc.Find("html").Attr("lang"); lang != "fr" {
 		t.Errorf("the choice was not remembered over Accept-Language: lang=%q", lang)
 	}
-	if doc.Find(`nav a[hreflang="en"]`).Length() != 1 || doc.Find(`nav [aria-current="true"]`).Text() != "Français" {
+	if doc.Find(`nav button[lang="en"][formaction*="to=en"]`).Length() != 1 || doc.Find(`nav [aria-current="true"]`).Text() != "Français" {
 		t.Errorf("language switch in the page: %s", doc.Find("nav").Text())
 	}
 	resp, _ = app.get("lang?to=fr&next=%2F%2Fevil.example")
@@ -129,5 +129,33 @@ func TestSessionStoreDownIsNotSignedOut(t *testing.T) {
 	rec, _ := tb.request(http.MethodGet, "/", nil)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Your session cannot be read right now") {
 		t.Errorf("store down: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// Switching language on the form keeps what was typed: the switch submits the form, nothing is
+// saved, and the form comes back in the other language with the typed values marked as changed.
+// (Pages without the form keep plain links.)
+func TestLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
+	tb := newTestbed(t)
+	form := tb.saveForm("telephone", "+1 425 555 0188")
+	rec, _ := tb.request(http.MethodPost, "/lang?to=fr&next=%2F", form)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" || tb.pc.puts != 0 {
+		t.Fatalf("switch: %d to %q, %d PUTs", rec.Code, rec.Header().Get("Location"), tb.pc.puts)
+	}
+	rec, _ = tb.request(http.MethodPost, "/lang?to=fr&next=%2F", tb.saveForm("telephone", "+1 425 555 0189"), "HX-Request", "true")
+	if rec.Header().Get("HX-Redirect") != "/" {
+		t.Errorf("with htmx the switch answers %d with HX-Redirect %q, want a whole page", rec.Code, rec.Header().Get("HX-Redirect"))
+	}
+	_, doc := tb.request(http.MethodGet, "/", nil, "Cookie", "pcs_lang=fr; "+csrfCookie+"="+testCSRF)
+	tel := doc.Find(`input[name="telephone"]`)
+	if tel.AttrOr("value", "") != "+1 425 555 0189" || doc.Find("#telephone-changed[hidden]").Length() != 0 {
+		t.Errorf("after the switch the telephone reads %q (changed mark hidden: %v)", tel.AttrOr("value", ""), doc.Find("#telephone-changed[hidden]").Length() == 1)
+	}
+	if lang, _ := doc.Find("html").Attr("lang"); lang != "fr" || doc.Find("#notice").Length() != 0 {
+		t.Errorf("after the switch: lang %q, notice %q", lang, text(doc.Find("#notice")))
+	}
+	_, hist := tb.request(http.MethodGet, "/no/such/page", nil)
+	if hist.Find(`nav a[hreflang]`).Length() == 0 {
+		t.Error("a page without the form has no language links")
 	}
 }

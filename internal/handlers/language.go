@@ -48,12 +48,36 @@ func (h *Handlers) loc(c echo.Context) *i18n.Localizer {
 
 // switchLanguage remembers the chosen language for a year and goes back to the page.
 func (h *Handlers) switchLanguage(c echo.Context) error {
-	to := c.QueryParam("to")
-	if h.catalog.Get(to) != nil {
+	h.chooseLanguage(c)
+	return c.Redirect(http.StatusSeeOther, auth.SafeReturnTo(h.basePath, c.QueryParam("next")))
+}
+
+// switchLanguageKeepingValues is the language switch on the form's page: it submits the form, and
+// what was typed is kept for the person (as across a new sign-in) and comes back in the form,
+// in the other language, marked as changed. Nothing is saved.
+func (h *Handlers) switchLanguageKeepingValues(c echo.Context) error {
+	h.chooseLanguage(c)
+	f := readProfileForm(c)
+	if f.loadedOK && f.typed != f.loaded && withinLimits(f.typed) && withinLimits(f.loaded) {
+		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
+			"loaded": {encodeLoaded(f.loaded)}, keptWhy: {keptForLanguage}}
+		if err := h.kept.KeepFormValues(c.Response(), c.Request(), kept); err != nil {
+			h.logger(c).Info("typed values not kept across the language switch", "err", err)
+		}
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", h.basePath) // a page in the other language, not a fragment
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, h.basePath)
+}
+
+// chooseLanguage remembers the language the request asks for, when the catalogue has it.
+func (h *Handlers) chooseLanguage(c echo.Context) {
+	if to := c.QueryParam("to"); h.catalog.Get(to) != nil {
 		c.SetCookie(&http.Cookie{Name: languageCookie, Value: to, Path: h.basePath, MaxAge: int((365 * 24 * time.Hour).Seconds()),
 			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	}
-	return c.Redirect(http.StatusSeeOther, auth.SafeReturnTo(h.basePath, c.QueryParam("next")))
 }
 
 // languageLinks are the switch in the page header, each coming back to the current page.

@@ -28,7 +28,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	// Before the form is built: its history line may be this change.
 	h.observeRead(c.Request().Context(), h.logger(c), currentUser(c), loaded, sent)
 	values := loaded
-	kept := h.restoreKept(c)
+	kept, why := h.restoreKept(c)
 	if kept != nil {
 		// What they typed before signing in again; it was loaded from the values of that time,
 		// so a colleague's change in between is still caught as a conflict on save.
@@ -38,7 +38,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 	if kept == nil && h.readOnlyForRole(c) {
 		form.ReadOnly = h.readOnly(c, loaded)
 	}
-	if kept != nil {
+	if kept != nil && why == keptForSignIn {
 		form.Notice = &views.Notice{Kind: views.NoticeInfo, Title: h.loc(c).T("kept.title"), Lines: []string{h.loc(c).T("kept.line")}}
 	} else if flash := h.flash.TakeFlash(c.Response(), c.Request()); flash != nil {
 		var saved savedChange
@@ -54,7 +54,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		title = form.Notice.Title
 	}
 	ask := h.organizationAsk(c)
-	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.formPage(c, title, form), Form: form}))
 	if ask != nil {
 		ask() // in the background, once this page is written: it shows what was known when it began
 	}
@@ -89,19 +89,37 @@ func (h *Handlers) upstream(c echo.Context) upstreamCalls {
 		creds: sessionCredentials{tokens: h.tokens, w: c.Response(), r: c.Request()}}
 }
 
+// formPage is the page around the form: its language switch submits the form, so that what was
+// typed comes back in the other language.
+func (h *Handlers) formPage(c echo.Context, title string, form views.ProfileForm) views.Page {
+	p := h.page(c, title)
+	if form.ReadOnly == nil && !form.Unavailable {
+		p.LanguageForm = views.ProfileFormID
+	}
+	return p
+}
+
 // restoreKept returns the form values kept when the person's session ended mid-edit; the
 // sign-in package gives them only to the person they were kept for.
-func (h *Handlers) restoreKept(c echo.Context) *profileForm {
+func (h *Handlers) restoreKept(c echo.Context) (f *profileForm, why string) {
 	v := h.kept.TakeKeptFormValues(c.Response(), c.Request())
 	if v == nil {
-		return nil
+		return nil, ""
 	}
-	f := parseProfileForm(v)
-	if !f.loadedOK {
-		return nil
+	kept := parseProfileForm(v)
+	if !kept.loadedOK {
+		return nil, ""
 	}
-	return &f
+	return &kept, v.Get(keptWhy)
 }
+
+// keptWhy names, among kept values, why they were kept: keptForSignIn when a new sign-in came
+// between, keptForLanguage when the person switched language.
+const (
+	keptWhy         = "why"
+	keptForSignIn   = ""
+	keptForLanguage = "language"
+)
 
 // form builds the form view model: values as shown, loaded as fetched from Partner Center, and
 // the line about the last change under it.

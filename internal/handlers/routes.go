@@ -37,6 +37,7 @@ func (h *Handlers) Routes(e *echo.Echo, prefix string, ops Operations, identityH
 
 	g := e.Group(strings.TrimSuffix(prefix, "/"), CSRF(h.basePath, h.secure), h.EndSessionOfSomeoneElse(identityHeader), h.localize)
 	g.GET("/lang", h.switchLanguage)
+	g.POST("/lang", h.switchLanguageKeepingValues, h.requireUser)
 	g.GET("/", h.showProfile, h.requireUser, h.withinDeadline)
 	g.POST("/save", h.saveProfile, h.withinDeadline) // a save reads who is signed in itself: see save
 	if h.history != nil {

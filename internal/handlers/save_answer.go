@@ -221,5 +221,5 @@ func (h *Handlers) renderForm(c echo.Context, status int, form views.ProfileForm
 	if form.Notice != nil {
 		title = form.Notice.Title
 	}
-	return render(c, status, views.ProfilePageView(views.ProfilePage{Page: h.page(c, title), Form: form}))
+	return render(c, status, views.ProfilePageView(views.ProfilePage{Page: h.formPage(c, title, form), Form: form}))
 }

@@ -13,7 +13,10 @@ type Page struct {
 	User      *User  // nil when signed out
 	DevTools  string // only with --dev: the emulator's control page
 	Languages []LanguageLink
-	Portal    string // Partner Center's own page for these settings
+	// LanguageForm, when set, is the id of the page's form: the language switch then submits it,
+	// so that what was typed comes back in the other language.
+	LanguageForm string
+	Portal       string // Partner Center's own page for these settings
 }
 
 // LanguageLink switches the page to another language.
@@ -98,6 +101,9 @@ type Detail struct {
 	Label, Value string
 	Copy         bool // offer a copy button (shown only where JavaScript runs)
 }
+
+// ProfileFormID is the id of the support profile's <form>.
+const ProfileFormID = "profile-form"
 
 // ProfileForm is the support profile form and the outcome of the last action on it.
 type ProfileForm struct {
