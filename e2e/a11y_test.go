@@ -169,6 +169,7 @@ func newBrowserContext(t *testing.T, ctx context.Context) context.Context {
 	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	must(t, chromedp.Do(tab, chromedp.Navigate("about:blank")))
+	answerLeaving(t, tab)
 	return tab
 }
 

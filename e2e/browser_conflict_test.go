@@ -20,8 +20,7 @@ func TestBrowserTwoSessionsEditingTheSameProfile(t *testing.T) {
 	app := startApp(t)
 	first := newChrome(t)
 	browserSignIn(t, first, app, "admin")
-	second, cancel := chromedp.NewContext(first, chromedp.WithNewBrowserContext()) // its own cookies
-	defer cancel()
+	second := newBrowserContext(t, first) // its own cookies
 	browserSignIn(t, second, app, "admin")
 
 	must(t, chromedp.Do(first, replaceValue("telephone", "+44 20 7946 0000"),

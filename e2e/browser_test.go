@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"pcsupport/internal/devidp"
@@ -51,7 +54,34 @@ func newChromeWithin(t *testing.T, d time.Duration) context.Context {
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	answerLeaving(t, ctx)
 	return ctx
+}
+
+// leaveAnswers holds, per browser, whether a "leave this page?" question is answered by leaving
+// (the default, as tests move on from a form they changed) or by staying (stayOnLeave).
+var leaveAnswers sync.Map // context.Context -> *atomic.Bool (stay)
+
+// answerLeaving answers the page's "leave this page?" questions, which would otherwise hold the
+// browser until the test's deadline.
+func answerLeaving(t *testing.T, ctx context.Context) {
+	t.Helper()
+	stay := &atomic.Bool{}
+	leaveAnswers.Store(ctx, stay)
+	must(t, chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok && d.Type == page.DialogTypeBeforeunload {
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: !stay.Load()})
+			}()
+		}
+	}))
+}
+
+// stayOnLeave makes the browser of ctx answer "leave this page?" by staying.
+func stayOnLeave(ctx context.Context) {
+	if stay, ok := leaveAnswers.Load(ctx); ok {
+		stay.(*atomic.Bool).Store(true)
+	}
 }
 
 func must(t *testing.T, err error) {

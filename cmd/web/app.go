@@ -102,10 +102,15 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	assets := static.New()
 	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn, Roles: signIn,
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
-		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), ObserveSave: m.Save,
-		Portal: cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
+		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), DevNotifications: a.dev.notificationsURL(),
+		ObserveSave: m.Save,
+		Portal:      cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
 		History: changeHistory, ObserveHistoryFailure: m.HistoryWriteFailed, RequestDeadline: cfg.RequestDeadline,
 		Organizations: pc})
+	if err := startNotifications(cfg, changeHistory, sessionStore, h, m, log, &closers); err != nil {
+		a.close()
+		return nil, err
+	}
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},

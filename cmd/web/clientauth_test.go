@@ -27,7 +27,7 @@ func TestWholePathWithEachClientCredential(t *testing.T) {
 			form.Set("telephone", "+33 1 23 45 67 89")
 			time.Sleep(1600 * time.Millisecond) // past three quarters of the access token's life
 			_, doc = b.post(app.url+"save", form)
-			if !strings.Contains(text(doc.Find(`[role="status"]`)), "Saved") {
+			if !strings.Contains(text(doc.Find(`#notice[role="status"]`)), "Saved") {
 				t.Fatalf("save: %q", text(doc.Find("main")))
 			}
 			if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != "+33 1 23 45 67 89" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/gorilla/securecookie"
 
@@ -15,6 +16,7 @@ import (
 	"pcsupport/internal/config"
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/devstack"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/pcemu"
 )
 
@@ -48,7 +50,15 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 		stop()
 		return nil, fmt.Errorf("dev client credential: %w", err)
 	}
+	// Without receivers of its own, --dev tells every change to a stand-in receiver whose page
+	// shows what came (linked from the banner).
+	var devReceiverSecret notify.Secret // zero: no stand-in receiver
+	if len(cfg.NotifyReceivers) == 0 {
+		devReceiverSecret = notify.NewSecret()
+		cfg.NotifySecret = devReceiverSecret
+	}
 	s, err := devstack.Start(devstack.Options{
+		NotifySecret:        devReceiverSecret,
 		Clients:             []devstack.Client{client},
 		AccessTokenLifetime: cfg.DevTokenLifetime,
 		Logger:              log,
@@ -62,6 +72,14 @@ func startDevStandIns(cfg *config.Config, log *slog.Logger) (*devStandIns, error
 	}
 	if credential == nil { // a secret, made by the stand-ins
 		credential = clientauth.Secret(s.Secret(devClientID))
+	}
+	if s.Notifications != nil {
+		var problems []string
+		if cfg.NotifyReceivers, problems = notify.ParseReceivers(s.Notifications.URLs(s.NotificationsURL)); len(problems) > 0 {
+			s.Close()
+			stop()
+			return nil, fmt.Errorf("dev notifications receiver: %s", strings.Join(problems, "; "))
+		}
 	}
 	cfg.Issuer, cfg.ClientID, cfg.ClientCredential = s.ProviderURL, devClientID, credential
 	cfg.PartnerCenterURL = s.EmulatorURL
@@ -82,6 +100,17 @@ func (d *devStandIns) toolsURL() string {
 	return d.FaultsURL()
 }
 
+// notificationsURL is the stand-in receiver's page, linked from the dev banner ("" without it).
+func (d *devStandIns) notificationsURL() string {
+	if d == nil || d.Notifications == nil {
+		return ""
+	}
+	return d.NotificationsURL + "/"
+}
+
 func (d *devStandIns) announce(w io.Writer) {
 	fmt.Fprintf(w, "Development mode: sign-in provider %s, Partner Center emulator %s (faults: %s)\n", d.idpURL, d.emuURL, d.FaultsURL())
+	if u := d.notificationsURL(); u != "" {
+		fmt.Fprintf(w, "Notifications of changes go to a stand-in receiver: %s\n", u)
+	}
 }

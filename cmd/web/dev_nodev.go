@@ -19,6 +19,7 @@ func startDevStandIns(*config.Config, *slog.Logger) (*devStandIns, error) {
 	return nil, errNoDevStandIns
 }
 
-func (*devStandIns) close()             {}
-func (*devStandIns) toolsURL() string   { return "" }
-func (*devStandIns) announce(io.Writer) {}
+func (*devStandIns) close()                   {}
+func (*devStandIns) toolsURL() string         { return "" }
+func (*devStandIns) notificationsURL() string { return "" }
+func (*devStandIns) announce(io.Writer)       {}

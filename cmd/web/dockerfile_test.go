@@ -156,7 +156,7 @@ func TestProductionBuildHasNoDevStandIns(t *testing.T) {
 		return set
 	}
 	production, ordinary := deps("-tags", "nodev"), deps()
-	for _, pkg := range []string{"pcsupport/internal/devidp", "pcsupport/internal/pcemu", "pcsupport/internal/devstack",
+	for _, pkg := range []string{"pcsupport/internal/devidp", "pcsupport/internal/pcemu", "pcsupport/internal/devstack", "pcsupport/internal/devnotify",
 		"pcsupport/internal/devsignin", "github.com/zitadel/oidc/v3/pkg/op", "net/http/pprof"} {
 		if pkg != "pcsupport/internal/devsignin" && !ordinary[pkg] {
 			t.Errorf("the ordinary build does not link %s: the check looks for the wrong name", pkg)

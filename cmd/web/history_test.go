@@ -85,7 +85,7 @@ func TestHistoryWholeStory(t *testing.T) {
 
 	form := formValues(doc)
 	form.Set("telephone", "+33 1 11 11 11 11")
-	if resp, doc := first.post(app.url+"save", form); !strings.Contains(text(doc.Find(`[role="status"]`)), "Saved") {
+	if resp, doc := first.post(app.url+"save", form); !strings.Contains(text(doc.Find(`#notice[role="status"]`)), "Saved") {
 		t.Fatalf("first save: %d %s", resp.StatusCode, text(doc.Find("main")))
 	}
 	_, doc = second.get(app.url)
@@ -249,7 +249,7 @@ func TestHistoryStoreDownTheAppKeepsWorking(t *testing.T) {
 	form := formValues(doc)
 	form.Set("telephone", "+33 1 22 22 22 22")
 	resp, doc := b.post(app.url+"save", form)
-	notice := text(doc.Find(`[role="status"]`))
+	notice := text(doc.Find(`#notice[role="status"]`))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(notice, "Saved.") || !strings.Contains(notice, "could not record this save") {
 		t.Errorf("save with the history down: %d %q", resp.StatusCode, notice)
 	}

@@ -69,7 +69,7 @@ func TestWholePathUnderAPrefix(t *testing.T) {
 			form := formValues(doc)
 			form.Set("telephone", "+33 1 23 45 67 89")
 			resp, doc = b.post(app.url+"save", form)
-			if resp.Request.URL.String() != app.url || !strings.Contains(text(doc.Find(`[role="status"]`)), "Saved") {
+			if resp.Request.URL.String() != app.url || !strings.Contains(text(doc.Find(`#notice[role="status"]`)), "Saved") {
 				t.Fatalf("save: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, html(doc))
 			}
 			if _, tel, _ := app.dev.emu.Profile(devidp.TenantID); tel != "+33 1 23 45 67 89" {

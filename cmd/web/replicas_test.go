@@ -46,7 +46,7 @@ func TestTwoReplicasShareSessionsInRedis(t *testing.T) {
 	}
 	form.Set("telephone", "+44 20 7946 0958")
 	resp, doc := b.post(site.url+"save", form)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(text(doc.Find(`[role="status"]`)), "Saved") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(text(doc.Find(`#notice[role="status"]`)), "Saved") {
 		t.Fatalf("save through replica 2 answered %d:\n%s", resp.StatusCode, html(doc))
 	}
 	if _, tel, _ := rs.emu.Profile(devidp.TenantID); tel != "+44 20 7946 0958" {

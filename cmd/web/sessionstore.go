@@ -10,6 +10,7 @@ import (
 	"pcsupport/internal/config"
 	"pcsupport/internal/handlers"
 	"pcsupport/internal/keyedlock"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/sessionstore"
 )
 
@@ -18,8 +19,10 @@ type sessionBackend struct {
 	store      sessionstore.Store
 	locker     auth.RefreshLocker // nil: auth's in-process default, enough for one replica
 	saveLocker handlers.Locker    // nil: the handlers' in-process default
-	ready      func(context.Context) error
-	close      func()
+	// notifyLocker lets one replica at a time send notifications; nil: notify's in-process one.
+	notifyLocker notify.Locker
+	ready        func(context.Context) error
+	close        func()
 }
 
 // openSessionStore opens the store cfg names. A Redis that does not answer yet is logged, not
@@ -44,7 +47,9 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			// Replicas share the per-partner save lock too, so that two saves from one loaded
 			// version never both apply; it outlives a PUT with all its retries.
 			saveLocker: keyedlock.NewRedis(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
-			close:      func() { _ = client.Close() }}, nil
+			// Held for a sender's pass (a minute at most) and its last attempt (10 s).
+			notifyLocker: keyedlock.NewRedis(client, "pcs:notify-lock:", 2*time.Minute),
+			close:        func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")
 		store, err := sessionstore.NewFileStore(dir, cookies, cfg.SessionKeys...)

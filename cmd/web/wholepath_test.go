@@ -40,7 +40,7 @@ func TestWholePathSignInLoadChangeSave(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.Method != http.MethodGet {
 		t.Fatalf("save answered %d (%s), want a redirect to the page:\n%s", resp.StatusCode, resp.Request.Method, html(doc))
 	}
-	notice := text(doc.Find(`[role="status"]`))
+	notice := text(doc.Find(`#notice[role="status"]`))
 	if !strings.Contains(notice, "Saved") || !strings.Contains(notice, "Telephone: "+tel+" → +33 1 23 45 67 89") {
 		t.Errorf("success message = %q", notice)
 	}
@@ -53,7 +53,7 @@ func TestWholePathSignInLoadChangeSave(t *testing.T) {
 	if got := doc.Find(`input[name="telephone"]`).AttrOr("value", ""); got != "+33 1 23 45 67 89" {
 		t.Errorf("after reload telephone = %q", got)
 	}
-	if doc.Find(`[role="status"]`).Length() != 0 {
+	if doc.Find(`#notice[role="status"]`).Length() != 0 {
 		t.Error("the saved message showed again after a reload")
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"pcsupport/internal/clientauth"
 	"pcsupport/internal/config"
+	"pcsupport/internal/notify"
 )
 
 // The environment the chart gives the app, with its mounted files, is a configuration the app
@@ -64,9 +65,11 @@ func TestRenderedSettingsLoad(t *testing.T) {
 		switch r.name {
 		case "example values":
 			if !strings.HasPrefix(cfg.ClientCredential.String(), "federated token") || cfg.TenantID != env["PCS_TENANT_ID"] ||
-				cfg.SessionStore != "redis" || cfg.DatabaseURL == "" || cfg.HistoryRetention == 0 || cfg.IdentityHeader == "" || len(cfg.TrustedProxies) == 0 {
-				t.Errorf("%s: credential %v, tenant %q, store %q, database %v, retention %v, identity header %q, proxies %v", r.name,
-					cfg.ClientCredential, cfg.TenantID, cfg.SessionStore, cfg.DatabaseURL != "", cfg.HistoryRetention, cfg.IdentityHeader, cfg.TrustedProxies)
+				cfg.SessionStore != "redis" || cfg.DatabaseURL == "" || cfg.HistoryRetention == 0 || cfg.IdentityHeader == "" || len(cfg.TrustedProxies) == 0 ||
+				len(cfg.NotifyReceivers) != 2 || cfg.NotifySecret.IsZero() {
+				t.Errorf("%s: credential %v, tenant %q, store %q, database %v, retention %v, identity header %q, proxies %v, %d receivers, secret %v", r.name,
+					cfg.ClientCredential, cfg.TenantID, cfg.SessionStore, cfg.DatabaseURL != "", cfg.HistoryRetention, cfg.IdentityHeader, cfg.TrustedProxies,
+					len(cfg.NotifyReceivers), !cfg.NotifySecret.IsZero())
 			}
 		default:
 			if !strings.HasPrefix(cfg.ClientCredential.String(), "certificate") || !cfg.ProxyStripsPrefix || cfg.DataDir != "/data" {
@@ -92,6 +95,10 @@ func mountedSecret(t *testing.T, env string) (string, bool) {
 		return "postgres://pcsupport:password@pcsupport-db.postgres.database.azure.com:5432/pcsupport?sslmode=verify-full\n", true
 	case "PCS_CLIENT_SECRET_FILE":
 		return "client-secret\n", true
+	case "PCS_NOTIFY_WEBHOOKS_FILE":
+		return "teams:https://prod-00.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=x https://hooks.example.com/partner-support\n", true
+	case "PCS_NOTIFY_SECRET_FILE":
+		return notify.NewSecret().Text() + "\n", true
 	case "PCS_CLIENT_CERTIFICATE_FILE":
 		cert, signer, err := clientauth.SelfSigned("pcsupport", time.Hour)
 		if err != nil {

@@ -198,7 +198,7 @@ func TestGracePeriodCoversTheAppsShutdown(t *testing.T) {
 // Secrets reach the app only as files: every PCS_*_FILE names a file of a read-only mount of the
 // Secret (or projected token) volume that holds it, and no variable takes a value from a Secret.
 func TestSecretsAreMountedFilesNeverEnvironment(t *testing.T) {
-	secretSettings := []string{"PCS_SESSION_KEYS", "PCS_REDIS_URL", "PCS_DATABASE_URL", "PCS_CLIENT_SECRET"}
+	secretSettings := []string{"PCS_SESSION_KEYS", "PCS_REDIS_URL", "PCS_DATABASE_URL", "PCS_CLIENT_SECRET", "PCS_NOTIFY_WEBHOOKS", "PCS_NOTIFY_SECRET"}
 	for _, r := range renders(t) {
 		d := r.deployment(t)
 		for _, c := range d.Spec.Template.Spec.Containers {

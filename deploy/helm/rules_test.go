@@ -57,7 +57,8 @@ func parseRules(t *testing.T, text string) ruleFile {
 // runbook_url that leads to its section.
 func TestAlertsHaveRunbookSections(t *testing.T) {
 	want := []string{"PcsupportSavesFailing", "PcsupportHistoryNotRecorded", "PcsupportTokenRefreshesFailing",
-		"PcsupportNotReady", "PcsupportDown", "PcsupportServerErrors", "PcsupportPartnerCenterThrottling"}
+		"PcsupportNotReady", "PcsupportDown", "PcsupportServerErrors", "PcsupportPartnerCenterThrottling",
+		"PcsupportNotificationsGivenUp"}
 	anchors := runbookAnchors(t)
 	var got []string
 	for _, g := range parseRules(t, readRuleFile(t)).Groups {

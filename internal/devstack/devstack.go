@@ -18,6 +18,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"pcsupport/internal/devidp"
+	"pcsupport/internal/devnotify"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/pcemu"
 )
 
@@ -37,6 +39,9 @@ type Options struct {
 	ProfilesFile string
 	// AppURL, optional, is the app the stand-ins serve: the emulator's page links back to it.
 	AppURL string
+	// NotifySecret, when set, starts a stand-in receiver of notifications (internal/devnotify)
+	// that checks the Standard Webhooks signatures with it.
+	NotifySecret notify.Secret
 }
 
 // Organizations are the organization profiles of the two dev partners, as Partner Center would
@@ -56,9 +61,15 @@ type Stack struct {
 	ProviderURL string // the issuer, e.g. http://127.0.0.1:41234
 	EmulatorURL string // the Partner Center API base URL
 
+	// Notifications receives the app's notifications with NotifySecret (nil without it), at
+	// NotificationsURL: its page lists what came.
+	Notifications    *devnotify.Receiver
+	NotificationsURL string
+
 	secrets  map[string]string
 	provider *http.Server
 	emulator *http.Server
+	receiver *http.Server
 	accepted atomic.Int64 // connections the emulator accepted
 }
 
@@ -120,6 +131,15 @@ func Start(opts Options) (*Stack, error) {
 	}
 	s.EmulatorURL = "http://" + emulatorLn.Addr().String()
 	s.emulator = serve(&countingListener{Listener: emulatorLn, n: &s.accepted}, s.Emulator, log)
+	if !opts.NotifySecret.IsZero() {
+		receiverLn, err := listenLoopback("notifications receiver")
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Notifications, s.NotificationsURL = devnotify.New(opts.NotifySecret), "http://"+receiverLn.Addr().String()
+		s.receiver = serve(receiverLn, s.Notifications, log)
+	}
 	return s, nil
 }
 
@@ -153,7 +173,7 @@ func (s *Stack) StopEmulator() { _ = s.emulator.Close() }
 func (s *Stack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, srv := range []*http.Server{s.provider, s.emulator} {
+	for _, srv := range []*http.Server{s.provider, s.emulator, s.receiver} {
 		if srv != nil {
 			_ = srv.Shutdown(ctx)
 		}

@@ -91,14 +91,15 @@ type Handlers struct {
 	kept     KeptForms
 	roles    RoleNotes
 
-	basePath string // ends in "/"
-	assets   struct{ css, js, appJS, favicon string }
-	devTools string
-	portal   string
-	secure   bool // cookies set here are Secure (the public URL is https)
-	catalog  *i18n.Catalog
-	log      *slog.Logger
-	audit    *slog.Logger
+	basePath         string // ends in "/"
+	assets           struct{ css, js, appJS, favicon string }
+	devTools         string
+	devNotifications string
+	portal           string
+	secure           bool // cookies set here are Secure (the public URL is https)
+	catalog          *i18n.Catalog
+	log              *slog.Logger
+	audit            *slog.Logger
 
 	tenantLocks    Locker    // one save at a time per partner tenant: check, then PUT
 	throttles      throttles // until when Partner Center asked each partner to wait
@@ -118,20 +119,21 @@ type Handlers struct {
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
 // Kept; tests pass fakes of what they exercise.
 type Options struct {
-	Profiles ProfileService
-	Users    Users
-	Tokens   Tokens
-	SignIn   SignIn
-	Flash    Flash
-	Kept     KeptForms
-	Roles    RoleNotes
-	Assets   Assets
-	BasePath string // the public path prefix, ending in "/"
-	DevTools string // only with --dev: URL of the emulator's fault injection page
-	Portal   string // Partner Center's own page for the same settings, linked from every page
-	Secure   bool   // the public URL is https: cookies set by the handlers are Secure
-	Logger   *slog.Logger
-	Audit    *slog.Logger // where the save audit trail goes; default: Logger
+	Profiles         ProfileService
+	Users            Users
+	Tokens           Tokens
+	SignIn           SignIn
+	Flash            Flash
+	Kept             KeptForms
+	Roles            RoleNotes
+	Assets           Assets
+	BasePath         string // the public path prefix, ending in "/"
+	DevTools         string // only with --dev: URL of the emulator's fault injection page
+	DevNotifications string // only with --dev: URL of the page listing the notifications the dev receiver got
+	Portal           string // Partner Center's own page for the same settings, linked from every page
+	Secure           bool   // the public URL is https: cookies set by the handlers are Secure
+	Logger           *slog.Logger
+	Audit            *slog.Logger // where the save audit trail goes; default: Logger
 	// SaveLocker serialises the saves of one partner tenant (the check, then the PUT). Default:
 	// within this process; behind several replicas pass one shared by all (Redis).
 	SaveLocker Locker
@@ -154,7 +156,7 @@ type Options struct {
 // New returns the handlers.
 func New(o Options) *Handlers {
 	h := &Handlers{profiles: o.Profiles, users: o.Users, tokens: o.Tokens, signIn: o.SignIn, flash: o.Flash, kept: o.Kept, roles: o.Roles,
-		basePath: o.BasePath, devTools: o.DevTools, portal: o.Portal, secure: o.Secure,
+		basePath: o.BasePath, devTools: o.DevTools, devNotifications: o.DevNotifications, portal: o.Portal, secure: o.Secure,
 		catalog: i18n.Default(), log: o.Logger, audit: o.Audit, tenantLocks: o.SaveLocker, tenantLockWait: tenantLockWait,
 		observeSave: o.ObserveSave, history: o.History, observeHistoryFailure: o.ObserveHistoryFailure,
 		exportWriteDeadline: exportWriteTimeout}
@@ -231,10 +233,17 @@ func currentUser(c echo.Context) auth.User {
 	return u
 }
 
+// CompanyName is the partner's company name as this process knows it, or "" before Partner Center
+// has told it; notifications name the company with it.
+func (h *Handlers) CompanyName(tenantID string) string {
+	org, _ := h.organizations.lookup(tenantID)
+	return org.CompanyName
+}
+
 // page fills what every full page needs.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, BasePath: h.basePath, CSS: h.assets.css, JS: h.assets.js, AppJS: h.assets.appJS, Favicon: h.assets.favicon,
-		CSRFToken: csrfToken(c), DevTools: h.devTools, Portal: h.portal, Languages: h.languageLinks(c)}
+		CSRFToken: csrfToken(c), DevTools: h.devTools, DevNotifications: h.devNotifications, Portal: h.portal, Languages: h.languageLinks(c)}
 	if u, ok := c.Get(userKey).(auth.User); ok {
 		p.User = &views.User{Name: u.DisplayName(), Username: u.Username, TenantID: u.TenantID}
 		if org, known := h.organizations.lookup(u.TenantID); known {

@@ -8,6 +8,7 @@ import (
 
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/support"
 )
 
@@ -18,6 +19,7 @@ type History interface {
 	List(ctx context.Context, tenantID string, c history.Cursor, limit int) (history.Page, error)
 	LastChange(ctx context.Context, tenantID string) (history.Entry, bool, error)
 	Export(ctx context.Context, tenantID string, fn func(history.Entry) error) error
+	DeliveryStates(ctx context.Context, tenantID string, entryIDs []int64) (map[int64][]notify.DeliveryState, error)
 }
 
 // HistoryWriteObserver is told of every history write that failed: write is "save" (a save

@@ -8,6 +8,7 @@ import (
 
 	"pcsupport/internal/history"
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/views"
 )
 
@@ -35,8 +36,13 @@ func (h *Handlers) showHistory(c echo.Context) error {
 		return render(c, http.StatusServiceUnavailable, views.HistoryPageView(vm))
 	}
 	vm.CSVURL, vm.JSONURL = h.basePath+"history.csv", h.basePath+"history.json"
+	notified := h.notificationStates(ctx, c, tenant, page.Entries)
 	for _, e := range page.Entries {
-		vm.Entries = append(vm.Entries, historyEntryView(l, e))
+		v := historyEntryView(l, e)
+		if words := notificationWords(l, notify.Summarize(notified[e.ID])); words != "" {
+			v.Notified = l.T("history.notifications", "State", words)
+		}
+		vm.Entries = append(vm.Entries, v)
 	}
 	if page.Newer != nil {
 		vm.NewerURL = h.basePath + "history?" + page.Newer.Encode()
@@ -83,6 +89,37 @@ func historyEntryView(l *i18n.Localizer, e history.Entry) views.HistoryEntry {
 		v.Details = append(v.Details, views.Detail{Label: l.T("detail.request"), Value: e.RequestID})
 	}
 	return v
+}
+
+// notificationStates are how the notifications of the entries shown stand; none when they cannot
+// be read, which leaves the page without that line rather than without the history.
+func (h *Handlers) notificationStates(ctx context.Context, c echo.Context, tenant string, entries []history.Entry) map[int64][]notify.DeliveryState {
+	ids := make([]int64, 0, len(entries))
+	for _, e := range entries {
+		ids = append(ids, e.ID)
+	}
+	states, err := h.history.DeliveryStates(ctx, tenant, ids)
+	if err != nil {
+		h.logger(c).Warn("notification states not readable", "tenant_id", tenant, "err", err)
+	}
+	return states
+}
+
+// notificationWords says how an entry's notification stands, or "" when it tells nobody.
+func notificationWords(l *i18n.Localizer, s notify.Summary) string {
+	if s == notify.SummaryNone {
+		return ""
+	}
+	switch s {
+	case notify.SummarySending:
+		return l.T("history.notified.sending")
+	case notify.SummaryDelivered:
+		return l.T("history.notified.delivered")
+	case notify.SummaryRetrying:
+		return l.T("history.notified.retrying")
+	default:
+		return l.T("history.notified.gave_up")
+	}
 }
 
 // orEmpty shows an empty value as such, rather than as nothing.

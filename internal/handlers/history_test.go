@@ -20,6 +20,7 @@ import (
 	"pcsupport/internal/auth"
 	"pcsupport/internal/history"
 	"pcsupport/internal/i18n"
+	"pcsupport/internal/notify"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/support"
 )
@@ -84,6 +85,7 @@ type shownEntry struct {
 	When, Datetime, Summary string
 	Changes                 []string // "Telephone: Before: x After: y"
 	Values, Details         []string // "Email support@..."
+	Notified                string   // "Notifications: Delivered to every receiver"
 }
 
 func historyEntries(doc *goquery.Document) []shownEntry {
@@ -93,6 +95,7 @@ func historyEntries(doc *goquery.Document) []shownEntry {
 		li.Find("dl.space-y-2 > div").Each(func(_ int, d *goquery.Selection) {
 			e.Changes = append(e.Changes, text(d.Find("dt"))+": "+text(d.Find("dd").First())+" "+text(d.Find("dd").Last()))
 		})
+		e.Notified = text(li.Find("p.notified"))
 		li.Find("dl.grid").Each(func(i int, dl *goquery.Selection) {
 			dl.Find("dt").Each(func(_ int, dt *goquery.Selection) {
 				fact := text(dt) + " " + text(dt.Next())
@@ -350,6 +353,9 @@ func (failingHistory) LastChange(context.Context, string) (history.Entry, bool, 
 func (failingHistory) Export(context.Context, string, func(history.Entry) error) error {
 	return errHistoryDown
 }
+func (failingHistory) DeliveryStates(context.Context, string, []int64) (map[int64][]notify.DeliveryState, error) {
+	return nil, errHistoryDown
+}
 
 // With the history store down the page and saving keep working: the save is made, its notice
 // says the history lacks it, the audit record is written and the failure counted; the history
@@ -472,5 +478,75 @@ func TestHistoryNeedsMFA(t *testing.T) {
 		if resp, doc := a.get(p); resp.StatusCode != http.StatusForbidden || !strings.Contains(text(doc.Find("main")), "multi-factor") {
 			t.Errorf("%s without MFA: %d", p, resp.StatusCode)
 		}
+	}
+}
+
+// Each change says how its notification stands, in words, the worst delivery first: being
+// sent, not delivered yet (retrying), delivered to every receiver, or given up with what to do.
+func TestHistoryTellsHowNotificationsStand(t *testing.T) {
+	store := openSQLiteHistory(t)
+	store.NotifyTo([]string{"0:standard", "1:slack"})
+	a := newHistoryApp(t, ada, store)
+	notified := func() string {
+		t.Helper()
+		_, doc := a.get("history")
+		entries := historyEntries(doc)
+		if len(entries) == 0 {
+			t.Fatal("no entries")
+		}
+		for _, e := range entries[1:] {
+			if e.Summary == "First recorded" && e.Notified != "" {
+				t.Errorf("the first record, which tells nobody, has a notifications line: %q", e.Notified)
+			}
+		}
+		rest, _ := strings.CutPrefix(entries[0].Notified, "Notifications: ")
+		return rest
+	}
+	due := func() []notify.Delivery {
+		t.Helper()
+		d, err := store.Due(context.Background(), time.Now().Add(time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	a.save(map[string]string{"email": "first@contoso.example"})
+	if got := notified(); got != "Being sent to the receivers your operators set up" {
+		t.Fatalf("just saved: %q", got)
+	}
+	deliveries := due()
+	if len(deliveries) != 2 {
+		t.Fatalf("%d deliveries queued, want one per receiver", len(deliveries))
+	}
+	ctx, now := context.Background(), time.Now()
+	if err := store.Delivered(ctx, deliveries[0].Key(), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Retry(ctx, deliveries[1].Key(), 1, now.Add(10*time.Second), "503 Service Unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	if got := notified(); got != "Not delivered yet: a receiver did not take it, and the app keeps trying for a day" {
+		t.Errorf("one receiver failing: %q", got)
+	}
+	if err := store.Delivered(ctx, deliveries[1].Key(), now); err != nil {
+		t.Fatal(err)
+	}
+	if got := notified(); got != "Delivered to every receiver" {
+		t.Errorf("both delivered: %q", got)
+	}
+
+	a.save(map[string]string{"email": "second@contoso.example"})
+	for _, d := range due() {
+		if err := store.GaveUp(ctx, d.Key(), now, "404 no_service"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := notified(); !strings.HasPrefix(got, "Not delivered: a receiver refused it") || !strings.Contains(got, "ask your operators") {
+		t.Errorf("given up: %q", got)
+	}
+	_, doc := a.get("history", "Accept-Language", "fr")
+	if !strings.Contains(text(doc.Find("#history")), "Non remises") {
+		t.Errorf("the French page does not say the notification was not delivered")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"pcsupport/internal/notify"
 	"pcsupport/internal/support"
 )
 
@@ -78,6 +79,13 @@ type Store interface {
 	// DeleteBefore deletes entries older than cutoff, never the newest entry of a tenant (the state
 	// outside changes are detected against); returns how many.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// The store is the notifications' outbox: NotifyTo names the receivers (notify.Receiver.Key)
+	// each change recorded from then on is queued for, in the transaction recording it;
+	// DeliveryStates tells, per entry, how its deliveries stand.
+	notify.Outbox
+	NotifyTo(receivers []string)
+	DeliveryStates(ctx context.Context, tenantID string, entryIDs []int64) (map[int64][]notify.DeliveryState, error)
 	// Ping is a cheap round trip to the database, for readiness.
 	Ping(ctx context.Context) error
 	Close() error

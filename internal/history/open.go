@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
+	"pcsupport/internal/notify"
 	"pcsupport/internal/support"
 )
 
@@ -103,10 +105,11 @@ func (s *withRetention) Close() error {
 // laterStore is a PostgreSQL history that did not answer at start: every call fails (as it would
 // on a database that went away) until a background attempt opens it.
 type laterStore struct {
-	mu     sync.RWMutex
-	opened Store
-	closed bool
-	stop   context.CancelFunc
+	mu        sync.RWMutex
+	opened    Store
+	receivers []string // NotifyTo's, for when it opens
+	closed    bool
+	stop      context.CancelFunc
 }
 
 var errNotOpenYet = errors.New("history: PostgreSQL not reachable since start")
@@ -146,6 +149,7 @@ func (s *laterStore) open(st Store) bool {
 		_ = st.Close()
 		return false
 	}
+	st.NotifyTo(s.receivers)
 	s.opened = st
 	return true
 }
@@ -205,6 +209,56 @@ func (s *laterStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64,
 		return 0, err
 	}
 	return st.DeleteBefore(ctx, cutoff)
+}
+
+func (s *laterStore) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
+	st, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.Due(ctx, now, limit)
+}
+
+func (s *laterStore) Delivered(ctx context.Context, key notify.DeliveryKey, at time.Time) error {
+	st, err := s.get()
+	if err != nil {
+		return err
+	}
+	return st.Delivered(ctx, key, at)
+}
+
+func (s *laterStore) Retry(ctx context.Context, key notify.DeliveryKey, attempts int, next time.Time, lastError string) error {
+	st, err := s.get()
+	if err != nil {
+		return err
+	}
+	return st.Retry(ctx, key, attempts, next, lastError)
+}
+
+func (s *laterStore) GaveUp(ctx context.Context, key notify.DeliveryKey, at time.Time, lastError string) error {
+	st, err := s.get()
+	if err != nil {
+		return err
+	}
+	return st.GaveUp(ctx, key, at, lastError)
+}
+
+// NotifyTo is remembered and handed to the store once it opens.
+func (s *laterStore) NotifyTo(receivers []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receivers = slices.Clone(receivers)
+	if s.opened != nil {
+		s.opened.NotifyTo(receivers)
+	}
+}
+
+func (s *laterStore) DeliveryStates(ctx context.Context, tenantID string, entryIDs []int64) (map[int64][]notify.DeliveryState, error) {
+	st, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.DeliveryStates(ctx, tenantID, entryIDs)
 }
 
 func (s *laterStore) Ping(ctx context.Context) error {

@@ -363,26 +363,29 @@ func TestQueriesCheckFailsOnAMigrationThatBreaksABuildItKeeps(t *testing.T) {
 				pgtest.Start(t)
 			}
 			known := len(mustLoadMigrations(t, b.d))
-			unproved := goldenVersions(t, b.golden)[0] - 1
 			name := fmt.Sprintf("%04d_newer.sql", known+1)
-			for _, c := range []struct {
-				text         string
-				oldestReader int
-				want         []string
-			}{
-				{"ALTER TABLE history_entries RENAME COLUMN by_name TO by_display_name;", known, []string{"on a database at " + name, "by_name"}},
-				{"ALTER TABLE history_entries ADD COLUMN note TEXT NOT NULL DEFAULT '';", unproved, []string{
-					fmt.Sprintf("%s says builds that know %d can run on it, but no %s proves it", name, unproved, goldenPath(b.golden, unproved))}},
-			} {
-				newer := withMigration(t, b.d, name, fmt.Sprintf("-- oldest reader: %d\n%s\n", c.oldestReader, c.text))
-				problems := checkBuildsQueries(t, b, newer)
-				if !slices.ContainsFunc(problems, func(p string) bool {
-					return !slices.ContainsFunc(c.want, func(w string) bool { return !strings.Contains(p, w) })
-				}) {
-					t.Errorf("the check of %q, oldest reader %d, found %q; want a problem saying %q", c.text, c.oldestReader, problems, c.want)
-				}
-			}
+			renamed := withMigration(t, b.d, name, fmt.Sprintf("-- oldest reader: %d\nALTER TABLE history_entries RENAME COLUMN by_name TO by_display_name;\n", known))
+			wantProblem(t, checkBuildsQueries(t, b, renamed), "on a database at "+name, "by_name")
+
+			// Two more migrations: the second says builds that know the first can run on it, but
+			// no build knowing the first has shipped, so no file holds their statements.
+			unproved := known + 1
+			added := withMigration(t, b.d, name, fmt.Sprintf("-- oldest reader: %d\nALTER TABLE history_entries ADD COLUMN note TEXT NOT NULL DEFAULT '';\n", known))
+			last := fmt.Sprintf("%04d_newer.sql", known+2)
+			added = withMigration(t, added, last, fmt.Sprintf("-- oldest reader: %d\nALTER TABLE history_entries ADD COLUMN other TEXT NOT NULL DEFAULT '';\n", unproved))
+			wantProblem(t, checkBuildsQueries(t, b, added),
+				fmt.Sprintf("%s says builds that know %d can run on it, but no %s proves it", last, unproved, goldenPath(b.golden, unproved)))
 		})
+	}
+}
+
+// wantProblem fails unless one of problems says every one of want.
+func wantProblem(t *testing.T, problems []string, want ...string) {
+	t.Helper()
+	if !slices.ContainsFunc(problems, func(p string) bool {
+		return !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(p, w) })
+	}) {
+		t.Errorf("the check found %q; want a problem saying %q", problems, want)
 	}
 }
 

@@ -66,7 +66,7 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		known = err == nil
 		return err
 	}}
-	if sv.Before != sv.After {
+	if sv.Before != sv.After && len(s.receivers()) == 0 { // a notification is queued in the entry's transaction
 		op.alone = func(ctx context.Context) (bool, error) {
 			saved, ok, err := s.appendAtEnd(ctx, nil, sv)
 			last, known = saved, ok
@@ -90,6 +90,9 @@ func (s *sqlStore) appendAtEnd(ctx context.Context, tx *sql.Tx, sv Save) (Entry,
 		s.d.timeArg(sv.Started.Add(-clockSkew)), recentEntries).Scan(&saved.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, false, nil
+	}
+	if err == nil && tx != nil {
+		err = s.enqueue(ctx, tx, saved)
 	}
 	return saved, err == nil, err
 }
@@ -150,7 +153,11 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save, c, newest Ent
 	saved := savedEntry(sv)
 	if c.Before == sv.Before {
 		saved.ID, saved.Before = c.ID, c.Before
-		return saved, true, s.updateOutside(ctx, tx, c.ID, claimUpdate, s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID)
+		err := s.updateOutside(ctx, tx, c.ID, claimUpdate, s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID)
+		if err == nil {
+			err = s.enqueue(ctx, tx, saved) // told again, now as the save it was
+		}
+		return saved, true, err
 	}
 	if newest.ID != c.ID {
 		return Entry{}, false, nil

@@ -120,8 +120,8 @@ func TestSQLiteLeanSchemaKeepsTheHistoryAndItsIds(t *testing.T) {
 	old.Close()
 
 	s := open(t, "sqlite:"+path)
-	if v := queryInt(t, s, `SELECT MAX(version) FROM history_schema`); v != 3 {
-		t.Fatalf("schema version %d after reopening, want 3", v)
+	if v := queryInt(t, s, `SELECT MAX(version) FROM history_schema`); v < 3 {
+		t.Fatalf("schema version %d after reopening, want 3 or later", v)
 	}
 	if got := all(t, s, "T1"); !reflect.DeepEqual(got, written) {
 		t.Fatalf("entries after the migration:\n%+v\nwant\n%+v", got, written)

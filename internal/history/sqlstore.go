@@ -62,6 +62,8 @@ type sqlStore struct {
 	prepared map[string]*sql.Stmt
 	// exportReads holds a token for each export reading a page (see exportReaders).
 	exportReads chan struct{}
+	// notify names the receivers each new change is queued for (outbox.go).
+	notify notifyReceivers
 }
 
 // stmt is query as prepared at open (see prepareStatements), or nil for a statement that is not.
@@ -257,12 +259,14 @@ func (s *sqlStore) newest(ctx context.Context, tx *sql.Tx, tenantID string) (Ent
 // insert appends e after the entry prevID. With PostgreSQL the chain's UNIQUE constraint makes a
 // concurrent append after the same entry fail (retryable); SQLite runs one write at a time.
 func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry) (int64, error) {
-	var id int64
 	err := s.queryRow(ctx, tx, insertQuery,
 		e.TenantID, prevID, string(e.Kind), s.d.timeArg(e.At),
 		e.By.ObjectID, e.By.Name, e.By.Username, e.Before.Email, e.Before.Telephone, e.Before.Website,
-		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID).Scan(&id)
-	return id, err
+		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID).Scan(&e.ID)
+	if err != nil {
+		return 0, err
+	}
+	return e.ID, s.enqueue(ctx, tx, e)
 }
 
 func (s *sqlStore) LastChange(ctx context.Context, tenantID string) (Entry, bool, error) {
@@ -362,6 +366,10 @@ func (s *sqlStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, e
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("history: delete entries: %w", err)
+	}
+	// Notifications as old are long delivered or given up (a delivery gives up after a day).
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM notification_deliveries WHERE queued_at < $1 AND state <> 'pending'`, at); err != nil {
+		return n, fmt.Errorf("history: delete notifications before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
 	}
 	return n, nil
 }

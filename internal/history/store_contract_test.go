@@ -25,6 +25,7 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	readContract(t, newDatabase)
 	exportContract(t, newDatabase)
 	upkeepContract(t, newDatabase)
+	outboxContract(t, newDatabase)
 }
 
 // observeContract: recording what a GET found.

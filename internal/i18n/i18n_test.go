@@ -101,7 +101,7 @@ func TestPluralsAndPlaceholders(t *testing.T) {
 	if got := en.T("history.export.retry", "Count", 1); !strings.Contains(got, "1 second.") {
 		t.Errorf("en one: %q", got)
 	}
-	if got := fr.T("history.export.retry", "Count", 30); !strings.Contains(got, "30 secondes") {
+	if got := fr.T("history.export.retry", "Count", 30); !strings.Contains(got, "30\u00a0secondes") {
 		t.Errorf("fr other: %q", got)
 	}
 	if got := fr.T("valid.tooLong", "Field", "Téléphone", "Max", 32); got != "Téléphone est trop long\u00a0: 32 caractères au plus." {

@@ -48,6 +48,7 @@ type Metrics struct {
 	refreshes *prometheus.CounterVec
 	saves     *prometheus.CounterVec
 	history   *prometheus.CounterVec
+	notices   *prometheus.CounterVec
 }
 
 // What a failed history write was recording (the label of HistoryWriteFailed).
@@ -89,12 +90,21 @@ func New() *Metrics {
 			Name: "pcsupport_history_write_failures_total",
 			Help: "Change history entries that could not be written, by what they recorded: save (a save made here; the audit log still has it) or observe (values read from Partner Center).",
 		}, []string{"write"}),
+		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pcsupport_notification_attempts_total",
+			Help: "Attempts to deliver a notification of a change to a receiver, by its format (standard, teams, slack) and outcome: delivered, retry (failed, will be tried again), gave_up.",
+		}, []string{"format", "outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.inFlight, m.pcCalls, m.signIns, m.refreshes, m.saves, m.history,
+	m.reg.MustRegister(m.requests, m.inFlight, m.pcCalls, m.signIns, m.refreshes, m.saves, m.history, m.notices,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known outcomes show as 0 before the first event, so rates and alerts work from the start.
 	for _, o := range []string{SignInSucceeded, SignInRefused, SignInExpired, SignInFailed} {
 		m.signIns.WithLabelValues(o)
+	}
+	for _, format := range []string{"standard", "teams", "slack"} {
+		for _, outcome := range []string{"delivered", "retry", "gave_up"} {
+			m.notices.WithLabelValues(format, outcome)
+		}
 	}
 	for _, o := range []string{refreshSuccess, refreshRefused, refreshError} {
 		m.refreshes.WithLabelValues(o)
@@ -138,6 +148,11 @@ func (m *Metrics) SignIn(outcome string) { m.signIns.WithLabelValues(outcome).In
 
 // Save counts a save attempt by outcome.
 func (m *Metrics) Save(outcome string) { m.saves.WithLabelValues(outcome).Inc() }
+
+// NotificationAttempt counts one attempt to deliver a notification (notify.Observer).
+func (m *Metrics) NotificationAttempt(format, outcome string) {
+	m.notices.WithLabelValues(format, outcome).Inc()
+}
 
 // HistoryWriteFailed counts a change history write that failed; write is HistorySave or
 // HistoryObserve (anything else counts as observe, keeping the label's values closed).

@@ -89,6 +89,9 @@ type Options struct {
 	// Link is the address of a history entry in the app (EntryLink with the public URL); nil:
 	// messages carry no link.
 	Link func(entryID int64) string
+	// Company names a partner by its tenant id ("" when not known: messages then name the
+	// tenant); nil names none. The outbox keeps no name: it may be learnt after the change.
+	Company func(tenantID string) string
 	// Client sends the attempts; it is copied and made not to follow redirects. Default: a
 	// client of its own.
 	Client *http.Client
@@ -279,6 +282,9 @@ func (s *Sender) attempt(ctx context.Context, d Delivery) (*failure, error) {
 	n := d.Notification
 	if s.o.Link != nil {
 		n.Link = s.o.Link(n.EntryID)
+	}
+	if s.o.Company != nil && n.Company == "" {
+		n.Company = s.o.Company(n.TenantID)
 	}
 	attempt := d.Attempts + 1
 	log := s.o.Logger.With("notification_id", n.ID, "receiver", r.String(), "attempt", attempt)

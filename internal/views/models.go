@@ -4,15 +4,16 @@ package views
 
 // Page is what every full page needs.
 type Page struct {
-	Title     string // the page's own part of the title; the app name is appended
-	BasePath  string // every link starts with it
-	CSS, JS   string // asset URLs (content-hashed): the stylesheet and htmx
-	AppJS     string // the app's own small script
-	Favicon   string
-	CSRFToken string
-	User      *User  // nil when signed out
-	DevTools  string // only with --dev: the emulator's control page
-	Languages []LanguageLink
+	Title            string // the page's own part of the title; the app name is appended
+	BasePath         string // every link starts with it
+	CSS, JS          string // asset URLs (content-hashed): the stylesheet and htmx
+	AppJS            string // the app's own small script
+	Favicon          string
+	CSRFToken        string
+	User             *User  // nil when signed out
+	DevTools         string // only with --dev: the emulator's control page
+	DevNotifications string // only with --dev: the page of notifications the dev receiver got
+	Languages        []LanguageLink
 	// LanguageForm, when set, is the id of the page's form: the language switch then submits it,
 	// so that what was typed comes back in the other language.
 	LanguageForm string
@@ -172,6 +173,7 @@ type HistoryEntry struct {
 	Changes  []Change
 	Values   []Detail // the values as first recorded (the baseline, which is not a change)
 	Details  []Detail // the correlation and request ids of a save made here
+	Notified string   // how the notifications of this step stand; "" when it told nobody
 }
 
 // ProfilePage is the main page.

@@ -98,6 +98,12 @@ Ingress authenticates through it. The Ingress passes on exactly this header. */}
 {{- if $s.clientSecret.secretName }}
 {{- $files = append $files (dict "name" "client-secret" "env" "PCS_CLIENT_SECRET_FILE" "secretName" $s.clientSecret.secretName "key" $s.clientSecret.key) }}
 {{- end }}
+{{- if $s.notifyWebhooks.secretName }}
+{{- $files = append $files (dict "name" "notify-webhooks" "env" "PCS_NOTIFY_WEBHOOKS_FILE" "secretName" $s.notifyWebhooks.secretName "key" $s.notifyWebhooks.key) }}
+{{- end }}
+{{- if $s.notifySecret.secretName }}
+{{- $files = append $files (dict "name" "notify-secret" "env" "PCS_NOTIFY_SECRET_FILE" "secretName" $s.notifySecret.secretName "key" $s.notifySecret.key) }}
+{{- end }}
 {{- toJson $files }}
 {{- end }}
 
