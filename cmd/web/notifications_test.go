@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/devnotify"
 	"pcsupport/internal/notify"
