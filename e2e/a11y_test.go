@@ -337,12 +337,14 @@ func everyState(t *testing.T, ctx context.Context, app *devApp, s *stateChecker,
 		fault pcemu.Fault
 	}{
 		{"fail-403-role", pcemu.Fault{Method: put, Status: 403, Code: "900150"}},
-		{"fail-429-wait", pcemu.Fault{Method: put, Status: 429, RetryAfter: 120 * time.Second}},
 		{"fail-503-unavailable", pcemu.Fault{Method: put, Status: 503, Count: 3}},
 		{"fail-401-mfa", pcemu.Fault{Method: put, Status: 401, Code: "10001"}},
 		{"fail-401-sign-in-again", pcemu.Fault{Method: put, Status: 401, Code: "400", Count: 2}},
 		{"fail-bad-response", pcemu.Fault{Method: get, Status: 200, Body: pcemu.BodyMalformed}},
 		{"fail-400-field", pcemu.Fault{Method: put, Status: 400, Code: "3000", Description: "The property 'Telephone' is invalid."}},
+		// Last: Save stays off until Partner Center’s wait is over (here a short one, but longer
+		// than the app waits out itself).
+		{"fail-429-wait", pcemu.Fault{Method: put, Status: 429, RetryAfter: 8 * time.Second}},
 	} {
 		app.injectFaults(t, f.fault)
 		must(t, chromedp.Do(ctx, setValue("telephone", fmt.Sprintf("+33 1 23 45 67 %02d", i))))
@@ -361,6 +363,7 @@ func everyState(t *testing.T, ctx context.Context, app *devApp, s *stateChecker,
 		}
 		s.check(ctx, f.state)
 	}
+	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#profile button[type="submit"]:not([disabled])`))))
 
 	// A colleague saves in another browser while this form is open: the conflict, field by field.
 	other := newBrowserContext(t, ctx)

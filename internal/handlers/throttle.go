@@ -14,10 +14,15 @@ type throttles struct {
 	until map[string]time.Time
 }
 
-// note records that tenant must wait until until.
+// note records that tenant must wait until until, rounded up to a whole second: the page and
+// Retry-After say the time in seconds, and a browser that turns Save on at the time it was told
+// must not be refused.
 func (t *throttles) note(tenant string, until time.Time) {
 	if tenant == "" {
 		return
+	}
+	if whole := until.Truncate(time.Second); whole.Before(until) {
+		until = whole.Add(time.Second)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

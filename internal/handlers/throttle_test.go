@@ -29,6 +29,12 @@ func TestThrottledSaveSaysUntilWhenAndTurnsSaveOff(t *testing.T) {
 	if !saveIsOff(doc) {
 		t.Error("Save is still on after Partner Center asked to wait")
 	}
+	// The browser turns Save on again no earlier than the app accepts a save (a time in whole
+	// seconds, rounded up: rounded down, a click in the last second was refused).
+	at, err := time.Parse(time.RFC3339, doc.Find(`#profile form button[type="submit"]`).AttrOr("data-enable-at", ""))
+	if wait, _ := tb.h.throttles.waitUntil(historyTenant(signedInAda), time.Now()); err != nil || at.Before(wait) {
+		t.Errorf("Save turns on at %v (%v), before the wait ends at %v", at, err, wait)
+	}
 
 	// A reload: the page says it again, Save off; without the zone the time says UTC.
 	_, doc = tb.request(http.MethodGet, "/", nil)
