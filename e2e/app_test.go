@@ -74,7 +74,7 @@ type devApp struct {
 	idpURL    string // the development sign-in provider
 	emuURL    string // the Partner Center emulator
 	faultsURL string // the emulator's control page, linked from the dev banner
-	logs      *syncBuffer
+	logs      *testkit.SyncBuffer
 }
 
 var (
@@ -91,7 +91,7 @@ func startApp(t *testing.T, flags ...string) *devApp {
 	requireChromium(t) // the app is run only for a browser: without one, nothing is built
 	args := append([]string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "debug"}, flags...)
 	cmd := exec.Command(webBinary(t), args...)
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
+	stdout, logs := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -219,21 +219,4 @@ func (a *devApp) control(t *testing.T, method, endpoint string, in any, status i
 			t.Fatalf("emulator %s %s: %v: %s", method, endpoint, err, answer)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"pcsupport/internal/testkit"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +19,7 @@ import (
 type testApp struct {
 	*app
 	url  string // the public URL, ending in "/"
-	logs *syncBuffer
+	logs *testkit.SyncBuffer
 }
 
 // startApp runs the app as `web --dev` with the given extra flags, on a free port and a temporary
@@ -35,7 +35,7 @@ func runApp(t testing.TB, args ...string) *testApp {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *app, 1)
 	done := make(chan error, 1)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, logs, ready) }()
 	select {
 	case a := <-ready:
@@ -149,20 +149,3 @@ func html(doc *goquery.Document) string {
 }
 
 func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -14,6 +14,7 @@ import (
 
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/pcemu"
+	"pcsupport/internal/testkit"
 )
 
 // /metrics counts requests by route pattern and status, Partner Center calls by operation and
@@ -100,7 +101,7 @@ func TestShutdownLetsASaveInFlightFinish(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready, done, logs := make(chan *app, 1), make(chan error, 1), &syncBuffer{}
+	ready, done, logs := make(chan *app, 1), make(chan error, 1), &testkit.SyncBuffer{}
 	args := []string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, logs, ready) }()
 	var a *app

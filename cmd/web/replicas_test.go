@@ -20,6 +20,7 @@ import (
 	"pcsupport/internal/devidp"
 	"pcsupport/internal/devstack"
 	"pcsupport/internal/pcemu"
+	"pcsupport/internal/testkit"
 	"pcsupport/internal/testkit/redistest"
 )
 
@@ -182,7 +183,7 @@ func startReplica(t *testing.T, args ...string) *replica {
 	t.Helper()
 	args = append(args, "--data-dir", t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
-	ready, done, logs := make(chan *app, 1), make(chan error, 1), &syncBuffer{}
+	ready, done, logs := make(chan *app, 1), make(chan error, 1), &testkit.SyncBuffer{}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, logs, ready) }()
 	var once sync.Once
 	stop := func() {

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/redis/go-redis/v9"
 
+	"pcsupport/internal/testkit"
 	"pcsupport/internal/testkit/redistest"
 )
 
@@ -181,7 +182,7 @@ func TestRedisStoreProbeWhenRedisRefusesWrites(t *testing.T) {
 // The Redis client's own complaints (here, a failed dial) go to the app's log, as warnings,
 // rather than to stderr in another format.
 func TestRedisClientLogsToTheAppLog(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	LogRedisTo(slog.New(slog.NewJSONHandler(&logs, nil)))
 	t.Cleanup(func() { LogRedisTo(slog.Default()) })
 	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})

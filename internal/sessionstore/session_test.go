@@ -1,9 +1,7 @@
 package sessionstore
 
 import (
-	"bytes"
 	"encoding/gob"
-	"sync"
 	"time"
 )
 
@@ -29,21 +27,3 @@ type storedTokens struct {
 }
 
 func init() { gob.Register(sessionData{}) }
-
-// syncBuffer is a bytes.Buffer written from other goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

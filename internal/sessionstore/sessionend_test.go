@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"pcsupport/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,7 @@ func TestEndDuringAnOutageDeletesTheSessionLater(t *testing.T) {
 	backend := &outageBackend{data: map[string]string{}}
 	store := newSealedStore(backend, CookieOptions{Path: "/", Lifetime: time.Hour},
 		[][]byte{securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32)})
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	store.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	s, _ := store.New(httptest.NewRequest("GET", "/", nil), sessionCookie)
 	s.Values["data"] = realisticSession()
