@@ -16,9 +16,12 @@ import (
 type History interface {
 	Observe(ctx context.Context, tenantID string, current support.Contact, at time.Time) error
 	RecordSave(ctx context.Context, s history.Save) error
-	List(ctx context.Context, tenantID string, c history.Cursor, limit int) (history.Page, error)
+	List(ctx context.Context, tenantID string, f history.Filter, c history.Cursor, limit int) (history.Page, error)
+	Count(ctx context.Context, tenantID string, f history.Filter) (int, error)
+	Get(ctx context.Context, tenantID string, id int64) (history.Entry, bool, error)
+	People(ctx context.Context, tenantID string) ([]history.Person, error)
 	LastChange(ctx context.Context, tenantID string) (history.Entry, bool, error)
-	Export(ctx context.Context, tenantID string, fn func(history.Entry) error) error
+	Export(ctx context.Context, tenantID string, f history.Filter, fn func(history.Entry) error) error
 	DeliveryStates(ctx context.Context, tenantID string, entryIDs []int64) (map[int64][]notify.DeliveryState, error)
 }
 

@@ -73,6 +73,13 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 	if tenant == "" {
 		return echo.ErrNotFound
 	}
+	f := parseHistoryFilter(c.QueryParams(), zone(c))
+	if !f.ok() {
+		// A link the history page made carries a filter it took; this one was edited.
+		l := h.loc(c)
+		n := noticeOf(views.NoticeError, l, "history.filter.badExport.title", "history.filter.badExport.line")
+		return h.messagePage(c, http.StatusBadRequest, n.Title, n, views.Action{Label: l.T("history.link"), URL: h.basePath + "history"})
+	}
 	release, refused := h.exports.take(u.Subject)
 	if refused != exportAccepted {
 		return h.exportRefused(c, refused)
@@ -88,12 +95,12 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		started = true
 		hdr := c.Response().Header()
 		hdr.Set(echo.HeaderContentType, contentType)
-		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="support-profile-history-`+now.Format("2006-01-02")+"."+ext+`"`)
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="`+exportFileName(h.CompanyName(u.TenantID), now, ext)+`"`)
 		hdr.Set("Cache-Control", "no-store")
 		c.Response().WriteHeader(http.StatusOK)
 		return x.begin(out, tenant, now)
 	}
-	err := h.history.Export(c.Request().Context(), tenant, func(e history.Entry) error {
+	err := h.history.Export(c.Request().Context(), tenant, f.filter, func(e history.Entry) error {
 		if err := start(); err != nil {
 			return err
 		}
@@ -127,6 +134,17 @@ func (h *Handlers) exportHistory(c echo.Context, ext, contentType string, x hist
 		h.logger(c).Error("change history export cut short", "tenant_id", tenant, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// exportFileName is the name an export is saved under: the company's, when known, then what it
+// is and the day (UTC), "contoso-support-profile-history-2026-12-05.csv". ASCII only, so that
+// it needs no encoding in the header and every file system takes it.
+func exportFileName(company string, day time.Time, ext string) string {
+	name := "support-profile-history-" + day.UTC().Format("2006-01-02") + "." + ext
+	if s := slug(company); s != "" {
+		name = s + "-" + name
+	}
+	return name
 }
 
 // exportRefusal says which limit refused an export.
@@ -226,7 +244,7 @@ func (d *deadlineWriter) renew() error {
 // same in every language.
 var csvHeader = []string{"when", "kind", "who_name", "who_username",
 	"email_before", "email_after", "telephone_before", "telephone_after", "website_before", "website_after",
-	"correlation_id", "request_id"}
+	"correlation_id", "request_id", "changed_fields"}
 
 type csvExport struct{ w *csv.Writer }
 
@@ -242,11 +260,26 @@ func (x *csvExport) begin(w io.Writer, _ string, _ time.Time) error {
 func (x *csvExport) entry(e history.Entry) error {
 	row := []string{machineTime(e.At), string(e.Kind), e.By.Name, e.By.Username,
 		e.Before.Email, e.After.Email, e.Before.Telephone, e.After.Telephone, e.Before.Website, e.After.Website,
-		e.CorrelationID, e.RequestID}
+		e.CorrelationID, e.RequestID, changedFields(e)}
 	for i, v := range row {
 		row[i] = inertCell(v)
 	}
 	return x.w.Write(row)
+}
+
+// changedFields names the details an entry changed, "email;telephone"; "" for the baseline,
+// which changed none.
+func changedFields(e history.Entry) string {
+	if e.Kind == history.KindBaseline {
+		return ""
+	}
+	var names []string
+	for _, s := range fieldSpecs {
+		if e.Before.Get(s.field) != e.After.Get(s.field) {
+			names = append(names, s.name())
+		}
+	}
+	return strings.Join(names, ";")
 }
 
 func (x *csvExport) flush() error {

@@ -96,7 +96,7 @@ func newHeldExports() *heldExports {
 	return &heldExports{started: make(chan string, 16), release: make(chan struct{})}
 }
 
-func (h *heldExports) Export(ctx context.Context, tenantID string, fn func(history.Entry) error) error {
+func (h *heldExports) Export(ctx context.Context, tenantID string, _ history.Filter, fn func(history.Entry) error) error {
 	if err := fn(history.Entry{ID: 1, TenantID: tenantID, Kind: history.KindBaseline, At: time.Now()}); err != nil {
 		return err
 	}
@@ -176,7 +176,8 @@ func TestHistoryExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || strings.Join(rows[0], ",") != "when,kind,who_name,who_username,email_before,email_after,telephone_before,telephone_after,website_before,website_after,correlation_id,request_id" {
+	if len(rows) != 4 || strings.Join(rows[0], ",") != "when,kind,who_name,who_username,email_before,email_after,telephone_before,telephone_after,website_before,website_after,correlation_id,request_id,changed_fields" ||
+		rows[1][12] != "email" || rows[2][12] != "telephone" || rows[3][12] != "" {
 		t.Fatalf("CSV: %q", rows)
 	}
 	var file struct {

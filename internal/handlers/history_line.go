@@ -74,6 +74,23 @@ func fullTime(l *i18n.Localizer, t time.Time) string {
 	return l.T("time.full", "Day", t.Day(), "Month", month, "Year", t.Year(), "Time", t.Format("15:04"))
 }
 
+// secondsTime is a time in words to the second, in the person's time zone, named: "28 Nov 2026,
+// 11:42:05 CET"; in UTC when their zone is not known, "28 Nov 2026, 10:42:05 UTC".
+func secondsTime(l *i18n.Localizer, t time.Time, tz *time.Location) string {
+	t = t.In(tz)
+	month := t.Month().String()
+	if names := strings.Fields(l.T("time.months")); len(names) == 12 {
+		month = names[t.Month()-1]
+	}
+	name := "UTC"
+	if tz != time.UTC {
+		if name = t.Format("MST"); strings.HasPrefix(name, "+") || strings.HasPrefix(name, "-") {
+			name = "UTC" + name // a zone without an abbreviation: its offset
+		}
+	}
+	return l.T("time.seconds", "Day", t.Day(), "Month", month, "Year", t.Year(), "Time", t.Format("15:04:05"), "Zone", name)
+}
+
 // ago is how long before now t was, roughly, in words: "just now", "3 days ago", "il y a 2 mois".
 func ago(l *i18n.Localizer, t, now time.Time) string {
 	const day = 24 * time.Hour

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // showHistory shows one page of the change history of the signed-in person's partner tenant,
-// newest first. The tenant comes from the session only: a cursor in the URL (?before=, ?after=)
-// moves within that tenant's entries and can reach no other's.
+// newest first, narrowed by the filter of the query (field, made, by, from, until). The tenant
+// comes from the session only: a cursor in the URL (?before=, ?after=) moves within that
+// tenant's entries and can reach no other's.
 func (h *Handlers) showHistory(c echo.Context) error {
 	if currentUser(c).MFAMissing() {
 		return h.mfaPage(c) // Partner Center would not show these values to them either
@@ -26,43 +28,85 @@ func (h *Handlers) showHistory(c echo.Context) error {
 		vm.Empty = l.T("history.noTenant")
 		return render(c, http.StatusOK, views.HistoryPageView(vm))
 	}
+	tz := zone(c)
+	vm.Zone = zoneSentence(l, tz)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), historyTimeout)
 	defer cancel()
-	page, err := h.history.List(ctx, tenant, history.ParseCursor(c.QueryParams()), history.DefaultPageSize)
+	f := parseHistoryFilter(c.QueryParams(), tz)
+	people, err := h.history.People(ctx, tenant)
+	if err != nil {
+		h.logger(c).Warn("people of the change history not readable", "tenant_id", tenant, "err", err)
+	}
+	fv := f.view(l, h.basePath+"history", people)
+	vm.Filter = &fv
+	if !f.ok() {
+		// Nothing is asked of the store: the form says what to put right, with what was typed.
+		return render(c, http.StatusBadRequest, views.HistoryPageView(vm))
+	}
+	page, err := h.history.List(ctx, tenant, f.filter, history.ParseCursor(c.QueryParams()), history.DefaultPageSize)
 	if err != nil {
 		h.logger(c).Error("change history not readable", "tenant_id", tenant, "err", err)
 		n := noticeOf(views.NoticeError, l, "history.unavailable.title", "history.unavailable.line")
-		vm.Notice, vm.Title = &n, n.Title
+		vm.Notice, vm.Title, vm.Filter = &n, n.Title, nil
 		return render(c, http.StatusServiceUnavailable, views.HistoryPageView(vm))
 	}
-	vm.CSVURL, vm.JSONURL = h.basePath+"history.csv", h.basePath+"history.json"
+	if len(page.Entries) > 0 {
+		vm.CSVURL, vm.JSONURL = h.basePath+"history.csv"+f.query(""), h.basePath+"history.json"+f.query("")
+		if n, err := h.history.Count(ctx, tenant, f.filter); err != nil {
+			h.logger(c).Warn("change history not counted", "tenant_id", tenant, "err", err)
+		} else {
+			vm.Count = l.T("history.count", "Count", n)
+		}
+	}
 	notified := h.notificationStates(ctx, c, tenant, page.Entries)
 	for _, e := range page.Entries {
-		v := historyEntryView(l, e)
+		v := historyEntryView(l, e, tz)
 		if words := notificationWords(l, notify.Summarize(notified[e.ID])); words != "" {
 			v.Notified = l.T("history.notifications", "State", words)
+		}
+		if e.RestoredFrom != 0 {
+			v.Restored = h.restoredWords(ctx, l, tenant, e.RestoredFrom, tz)
 		}
 		vm.Entries = append(vm.Entries, v)
 	}
 	if page.Newer != nil {
-		vm.NewerURL = h.basePath + "history?" + page.Newer.Encode()
+		vm.NewerURL = h.basePath + "history" + f.query(page.Newer.Encode())
 	}
 	if page.Older != nil {
-		vm.OlderURL = h.basePath + "history?" + page.Older.Encode()
+		vm.OlderURL = h.basePath + "history" + f.query(page.Older.Encode())
 	}
 	switch {
+	case len(page.Entries) == 0 && f.set():
+		vm.Empty, vm.ClearURL = l.T("history.filter.none"), h.basePath+"history"
 	case len(page.Entries) == 0 && page.Newer == nil && page.Older == nil:
 		vm.Empty = l.T("history.empty")
-	case len(page.Entries) == 1 && page.Entries[0].Kind == history.KindBaseline && page.Newer == nil:
+	case len(page.Entries) == 1 && page.Entries[0].Kind == history.KindBaseline && page.Newer == nil && !f.set():
 		vm.Empty = l.T("history.noChange")
 	}
 	return render(c, http.StatusOK, views.HistoryPageView(vm))
 }
 
+// restoredWords says which entry's values a save put back: "Put back the values of <time>".
+func (h *Handlers) restoredWords(ctx context.Context, l *i18n.Localizer, tenant string, id int64, tz *time.Location) string {
+	from, ok, err := h.history.Get(ctx, tenant, id)
+	if err != nil || !ok {
+		return l.T("history.restoredGone") // gone with retention, or unreadable now
+	}
+	return l.T("history.restored", "When", secondsTime(l, from.At, tz))
+}
+
+// zoneSentence says which time zone the history's times are in.
+func zoneSentence(l *i18n.Localizer, tz *time.Location) string {
+	if tz == time.UTC {
+		return l.T("history.zoneUTC")
+	}
+	return l.T("history.zone", "Zone", tz.String())
+}
+
 // historyEntryView puts one entry into words: when, who (or outside this app, or the first
 // record), and field by field what it was and what it became.
-func historyEntryView(l *i18n.Localizer, e history.Entry) views.HistoryEntry {
-	v := views.HistoryEntry{Time: views.Time{Datetime: machineTime(e.At), Text: fullTime(l, e.At)}}
+func historyEntryView(l *i18n.Localizer, e history.Entry, tz *time.Location) views.HistoryEntry {
+	v := views.HistoryEntry{Time: views.Time{Datetime: machineTime(e.At), Text: secondsTime(l, e.At, tz)}}
 	before, after := e.Before, e.After
 	switch e.Kind {
 	case history.KindBaseline:

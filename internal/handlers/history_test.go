@@ -304,7 +304,7 @@ func TestHistoryTenantIsolation(t *testing.T) {
 	fabrikam.save(map[string]string{"telephone": "4255550998"})
 
 	var ids []int64
-	_ = store.Export(context.Background(), "tenant-a", func(e history.Entry) error { ids = append(ids, e.ID); return nil })
+	_ = store.Export(context.Background(), "tenant-a", history.Filter{}, func(e history.Entry) error { ids = append(ids, e.ID); return nil })
 	paths := []string{"history", "history.csv", "history.json"}
 	for _, id := range append(ids, 0, 1, 1<<40) {
 		for _, q := range []string{"before", "after"} {
@@ -344,13 +344,22 @@ func (failingHistory) Observe(context.Context, string, support.Contact, time.Tim
 	return errHistoryDown
 }
 func (failingHistory) RecordSave(context.Context, history.Save) error { return errHistoryDown }
-func (failingHistory) List(context.Context, string, history.Cursor, int) (history.Page, error) {
+func (failingHistory) List(context.Context, string, history.Filter, history.Cursor, int) (history.Page, error) {
 	return history.Page{}, errHistoryDown
+}
+func (failingHistory) Count(context.Context, string, history.Filter) (int, error) {
+	return 0, errHistoryDown
+}
+func (failingHistory) Get(context.Context, string, int64) (history.Entry, bool, error) {
+	return history.Entry{}, false, errHistoryDown
+}
+func (failingHistory) People(context.Context, string) ([]history.Person, error) {
+	return nil, errHistoryDown
 }
 func (failingHistory) LastChange(context.Context, string) (history.Entry, bool, error) {
 	return history.Entry{}, false, errHistoryDown
 }
-func (failingHistory) Export(context.Context, string, func(history.Entry) error) error {
+func (failingHistory) Export(context.Context, string, history.Filter, func(history.Entry) error) error {
 	return errHistoryDown
 }
 func (failingHistory) DeliveryStates(context.Context, string, []int64) (map[int64][]notify.DeliveryState, error) {
@@ -426,7 +435,7 @@ func TestHistoryInFrench(t *testing.T) {
 		t.Fatal(err)
 	}
 	frMonths := []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
-	when := fmt.Sprintf("%d %s %d, %s UTC", noticed.Day(), frMonths[noticed.Month()-1], noticed.Year(), noticed.Format("15:04"))
+	when := fmt.Sprintf("%d %s %d, %s UTC", noticed.Day(), frMonths[noticed.Month()-1], noticed.Year(), noticed.Format("15:04:05"))
 	_, doc = a.get("history", fr...)
 	es := historyEntries(doc)
 	if len(es) != 3 || es[0].When != when || !strings.HasPrefix(es[0].Summary, "Modifié en dehors de cette application") ||

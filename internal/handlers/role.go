@@ -83,7 +83,7 @@ func (h *Handlers) peopleWhoSaved(c echo.Context, u auth.User) []string {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), historyTimeout)
 	defer cancel()
-	page, err := h.history.List(ctx, tenant, history.Cursor{}, history.DefaultPageSize)
+	page, err := h.history.List(ctx, tenant, history.Filter{Kind: history.KindSaved}, history.Cursor{}, history.DefaultPageSize)
 	if err != nil {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pcsupport/internal/history/pgtest"
+	"pcsupport/internal/support"
 )
 
 // reportCPU reports the process's CPU time (user and system) per operation from here to the
@@ -89,11 +90,8 @@ func BenchmarkLongHistory(b *testing.B) {
 	const entries, tenants = 200_000, 1_000
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "history.db")
-	old, err := openSQLite(ctx, path, schemaUpTo(b, 2))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tx, err := old.db.Begin()
+	old := sqliteAt(b, path, 2)
+	tx, err := old.Begin()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,7 +100,7 @@ func BenchmarkLongHistory(b *testing.B) {
 		if i >= tenants {
 			prev = int64(i - tenants + 1) // the tenant's entry before, ids starting at 1
 		}
-		_, err := tx.Exec(insertQuery, fmt.Sprintf("tenant-%04d", i%tenants), prev, "outside", t0.Add(time.Duration(i)*time.Second).UnixMilli(),
+		_, err := tx.Exec(insertBeforeRestoredFrom, fmt.Sprintf("tenant-%04d", i%tenants), prev, "outside", t0.Add(time.Duration(i)*time.Second).UnixMilli(),
 			"", "", "", "support@contoso.example", "+1 425 555 0100", "https://contoso.example/support",
 			"help@contoso.example", "+1 425 555 0101", "https://contoso.example/help", "", "")
 		if err != nil {
@@ -158,7 +156,7 @@ func BenchmarkRecordSaveBesideExports(b *testing.B) {
 				for range exports {
 					running.Go(func() {
 						for ctx.Err() == nil {
-							_ = s.Export(ctx, "long", func(Entry) error { return nil })
+							_ = s.Export(ctx, "long", Filter{}, func(Entry) error { return nil })
 						}
 					})
 				}
@@ -179,5 +177,83 @@ func BenchmarkRecordSaveBesideExports(b *testing.B) {
 				b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 			})
 		}
+	}
+}
+
+// BenchmarkFilteredHistory times the history page's reads on a partner's long history (10,000
+// entries among 100,000 of 100 tenants, a website change every 100th, a save every 10th): a
+// page of 50 and the count, without a filter and with one that keeps few entries, and the
+// people who saved. Filters have no index of their own: this tells whether they need one.
+//
+//	PCS_REQUIRE_POSTGRES=1 go test ./internal/history -run '^$' -bench FilteredHistory
+func BenchmarkFilteredHistory(b *testing.B) {
+	const entries, tenants = 100_000, 100
+	for _, backend := range []string{"SQLite", "PostgreSQL"} {
+		b.Run(backend, func(b *testing.B) {
+			spec := "sqlite:" + filepath.Join(b.TempDir(), "history.db")
+			if backend == "PostgreSQL" {
+				pgtest.Start(b)
+				spec = "postgres:" + pgtest.NewDatabase(b)
+			}
+			s := open(b, spec)
+			db := rawDB(s)
+			ctx := context.Background()
+			tx, err := db.Begin()
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := sqliteDialect
+			if backend == "PostgreSQL" {
+				d = postgresDialect
+			}
+			for i := range entries {
+				tenant, n := fmt.Sprintf("tenant-%03d", i%tenants), i/tenants
+				kind, by := "outside", Person{}
+				if n%10 == 0 {
+					kind, by = "saved", []Person{alice, bob, carol}[n%3]
+				}
+				website := "https://contoso.example/support"
+				if n%100 == 0 {
+					website = fmt.Sprintf("https://contoso.example/%d", n)
+				}
+				if _, err := tx.Exec(insertQuery, tenant, int64(i+1), kind, d.timeArg(t0.Add(time.Duration(i)*time.Second)),
+					by.ObjectID, by.Name, by.Username, "support@contoso.example", fmt.Sprint(n-1), "https://contoso.example/support",
+					"support@contoso.example", fmt.Sprint(n), website, "", "", int64(0)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			if backend == "PostgreSQL" {
+				if _, err := db.Exec(`ANALYZE history_entries`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rare := Filter{Field: support.Website}
+			for _, c := range []struct {
+				name string
+				read func() error
+			}{
+				{"page", func() error { _, err := s.List(ctx, "tenant-042", Filter{}, Cursor{}, DefaultPageSize); return err }},
+				{"page-rare-field", func() error { _, err := s.List(ctx, "tenant-042", rare, Cursor{}, DefaultPageSize); return err }},
+				{"page-person-and-dates", func() error {
+					_, err := s.List(ctx, "tenant-042", Filter{SavedBy: bob.Key(), From: t0.Add(24 * time.Hour), Until: t0.Add(48 * time.Hour)}, Cursor{}, DefaultPageSize)
+					return err
+				}},
+				{"count", func() error { _, err := s.Count(ctx, "tenant-042", Filter{}); return err }},
+				{"count-rare-field", func() error { _, err := s.Count(ctx, "tenant-042", rare); return err }},
+				{"people", func() error { _, err := s.People(ctx, "tenant-042"); return err }},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					reportCPU(b)
+					for b.Loop() {
+						if err := c.read(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
 	}
 }

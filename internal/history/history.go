@@ -38,6 +38,9 @@ type Entry struct {
 	After    support.Contact
 	// Partner Center's ids of the save's request (KindSaved only).
 	CorrelationID, RequestID string
+	// RestoredFrom is the entry of the same tenant whose values this save put back (KindSaved
+	// only; 0 when it put back none). That entry may since have gone with retention.
+	RestoredFrom int64
 }
 
 // Save is a save made through the app that Partner Center confirmed.
@@ -50,6 +53,32 @@ type Save struct {
 	CorrelationID, RequestID string
 	Started                  time.Time // when the save began (before its GET)
 	At                       time.Time // when Partner Center confirmed it
+	// RestoredFrom is the entry whose values the person put back ("Put these values back" on the
+	// history page), 0 when none. An id that is not one of the tenant's entries is recorded as 0.
+	RestoredFrom int64
+}
+
+// Key names a person who saved in a Filter: their object id, else (a sign-in without one) their
+// user name.
+func (p Person) Key() string {
+	if p.ObjectID != "" {
+		return p.ObjectID
+	}
+	return p.Username
+}
+
+// Filter narrows a tenant's history for List, Count and Export; the zero Filter is all of it.
+// The conditions combine (and).
+type Filter struct {
+	// Field keeps the entries that changed this detail ("" any); a baseline changed none.
+	Field support.Field
+	// Kind keeps the saves made in this app (KindSaved) or the changes noticed outside it
+	// (KindOutside); "" keeps every kind.
+	Kind Kind
+	// SavedBy keeps the saves of one person, by their Key; "" anyone's.
+	SavedBy string
+	// From and Until keep the entries stamped from From on and before Until; zero is no bound.
+	From, Until time.Time
 }
 
 // Store keeps the history. Every method is safe for concurrent use, also by several stores
@@ -66,16 +95,25 @@ type Store interface {
 	// recorded) is claimed and becomes the saved entry. A save already recorded (same non-empty
 	// RequestID) is not recorded again; a save that changed nothing records only what Observe would.
 	RecordSave(ctx context.Context, s Save) error
-	// List returns one page of a tenant's entries, newest first (see Page and Cursor). A limit
-	// outside 1..MaxPageSize means DefaultPageSize.
-	List(ctx context.Context, tenantID string, c Cursor, limit int) (Page, error)
+	// List returns one page of the tenant's entries that f keeps, newest first (see Page and
+	// Cursor: a cursor made with one filter is meant to be used with the same). A limit outside
+	// 1..MaxPageSize means DefaultPageSize.
+	List(ctx context.Context, tenantID string, f Filter, c Cursor, limit int) (Page, error)
+	// Count is how many of the tenant's entries f keeps.
+	Count(ctx context.Context, tenantID string, f Filter) (int, error)
+	// Get is the tenant's entry id; ok false when the tenant has none of that id (another
+	// tenant's id included).
+	Get(ctx context.Context, tenantID string, id int64) (e Entry, ok bool, err error)
+	// People are those who saved the tenant's values in this app, each once, as their newest
+	// save names them, in no particular order.
+	People(ctx context.Context, tenantID string) ([]Person, error)
 	// LastChange is the newest saved or outside entry (not the baseline); ok false when none.
 	LastChange(ctx context.Context, tenantID string) (e Entry, ok bool, err error)
-	// Export calls fn for every entry the tenant has when it begins (less any that retention
-	// deletes meanwhile), newest first; it stops at fn's first error and returns it. It holds a
-	// page of entries at a time, and no database connection while fn runs: fn may take as long
-	// as its reader (a download over a slow link) and may call the store.
-	Export(ctx context.Context, tenantID string, fn func(Entry) error) error
+	// Export calls fn for every entry that f keeps of those the tenant has when it begins (less
+	// any that retention deletes meanwhile), newest first; it stops at fn's first error and
+	// returns it. It holds a page of entries at a time, and no database connection while fn
+	// runs: fn may take as long as its reader (a download over a slow link) and may call the store.
+	Export(ctx context.Context, tenantID string, f Filter, fn func(Entry) error) error
 	// DeleteBefore deletes entries older than cutoff, never the newest entry of a tenant (the state
 	// outside changes are detected against); returns how many.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)

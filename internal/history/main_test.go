@@ -92,7 +92,7 @@ func queryInt(t *testing.T, s Store, query string) int64 {
 func all(t *testing.T, s Store, tenantID string) []Entry {
 	t.Helper()
 	var es []Entry
-	if err := s.Export(context.Background(), tenantID, func(e Entry) error { es = append(es, e); return nil }); err != nil {
+	if err := s.Export(context.Background(), tenantID, Filter{}, func(e Entry) error { es = append(es, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	slices.Reverse(es)
@@ -175,3 +175,26 @@ func withMigration(tb testing.TB, d dialect, name, text string) dialect {
 	newer.migrations.(fstest.MapFS)[name] = &fstest.MapFile{Data: []byte(text)}
 	return newer
 }
+
+// sqliteAt is a bare SQLite file at path migrated to version n, as a build that knew up to n
+// left it: for tests that write as such a build (with insertBeforeRestoredFrom: this code's statements name
+// columns added since).
+func sqliteAt(tb testing.TB, path string, n int) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("sqlite", path+"?_txlock=immediate")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := (&sqlStore{db: db, writer: db, d: schemaUpTo(tb, n)}).migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// insertBeforeRestoredFrom is the insert of the builds before the restored_from migration (SQLite 0005, PostgreSQL 0004): an entry's
+// 15 columns, RETURNING its id.
+const insertBeforeRestoredFrom = `INSERT INTO history_entries (tenant_id, prev_id, kind, at_time,
+	by_object_id, by_name, by_username, before_email, before_telephone, before_website,
+	after_email, after_telephone, after_website, correlation_id, request_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`

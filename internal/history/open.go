@@ -179,12 +179,36 @@ func (s *laterStore) RecordSave(ctx context.Context, sv Save) error {
 	return st.RecordSave(ctx, sv)
 }
 
-func (s *laterStore) List(ctx context.Context, tenantID string, c Cursor, limit int) (Page, error) {
+func (s *laterStore) List(ctx context.Context, tenantID string, f Filter, c Cursor, limit int) (Page, error) {
 	st, err := s.get()
 	if err != nil {
 		return Page{}, err
 	}
-	return st.List(ctx, tenantID, c, limit)
+	return st.List(ctx, tenantID, f, c, limit)
+}
+
+func (s *laterStore) Count(ctx context.Context, tenantID string, f Filter) (int, error) {
+	st, err := s.get()
+	if err != nil {
+		return 0, err
+	}
+	return st.Count(ctx, tenantID, f)
+}
+
+func (s *laterStore) Get(ctx context.Context, tenantID string, id int64) (Entry, bool, error) {
+	st, err := s.get()
+	if err != nil {
+		return Entry{}, false, err
+	}
+	return st.Get(ctx, tenantID, id)
+}
+
+func (s *laterStore) People(ctx context.Context, tenantID string) ([]Person, error) {
+	st, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.People(ctx, tenantID)
 }
 
 func (s *laterStore) LastChange(ctx context.Context, tenantID string) (Entry, bool, error) {
@@ -195,12 +219,12 @@ func (s *laterStore) LastChange(ctx context.Context, tenantID string) (Entry, bo
 	return st.LastChange(ctx, tenantID)
 }
 
-func (s *laterStore) Export(ctx context.Context, tenantID string, fn func(Entry) error) error {
+func (s *laterStore) Export(ctx context.Context, tenantID string, f Filter, fn func(Entry) error) error {
 	st, err := s.get()
 	if err != nil {
 		return err
 	}
-	return st.Export(ctx, tenantID, fn)
+	return st.Export(ctx, tenantID, f, fn)
 }
 
 func (s *laterStore) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {

@@ -83,7 +83,7 @@ func pageEdges(t *testing.T, s Store, tenantID string, oldestID, newestID int64)
 
 func listPage(t *testing.T, s Store, tenantID string, c Cursor, limit int) Page {
 	t.Helper()
-	p, err := s.List(context.Background(), tenantID, c, limit)
+	p, err := s.List(context.Background(), tenantID, Filter{}, c, limit)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -35,6 +36,15 @@ func (s *sqlStore) recordSave(ctx context.Context, sv Save) (last Entry, known b
 		return Entry{}, false, errors.New("history: record save: start or confirmation time missing")
 	}
 	sv.Started, sv.At = toMillis(sv.Started), toMillis(sv.At)
+	if sv.RestoredFrom != 0 {
+		// The id came back with a form: one of another tenant's entries (or none) is not what
+		// this save put back. Rare (a restore), so outside the write and its one-statement path.
+		if _, ok, err := s.Get(ctx, sv.TenantID, sv.RestoredFrom); err != nil {
+			return Entry{}, false, fmt.Errorf("history: record save: %w", err)
+		} else if !ok {
+			sv.RestoredFrom = 0
+		}
+	}
 	op := writeOp{inTx: func(ctx context.Context, tx *sql.Tx) error {
 		last, known = Entry{}, false // a write that starts over decides again
 		if sv.Before == sv.After {
@@ -87,7 +97,7 @@ func (s *sqlStore) appendAtEnd(ctx context.Context, tx *sql.Tx, sv Save) (Entry,
 	err := s.queryRow(ctx, tx, appendSaveAtEnd, sv.TenantID, s.d.timeArg(sv.At),
 		sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.Before.Email, sv.Before.Telephone, sv.Before.Website,
 		sv.After.Email, sv.After.Telephone, sv.After.Website, sv.CorrelationID, sv.RequestID,
-		s.d.timeArg(sv.Started.Add(-clockSkew)), recentEntries).Scan(&saved.ID)
+		s.d.timeArg(sv.Started.Add(-clockSkew)), recentEntries, sv.RestoredFrom).Scan(&saved.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, false, nil
 	}
@@ -153,7 +163,7 @@ func (s *sqlStore) claim(ctx context.Context, tx *sql.Tx, sv Save, c, newest Ent
 	saved := savedEntry(sv)
 	if c.Before == sv.Before {
 		saved.ID, saved.Before = c.ID, c.Before
-		err := s.updateOutside(ctx, tx, c.ID, claimUpdate, s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID)
+		err := s.updateOutside(ctx, tx, c.ID, claimUpdate, s.d.timeArg(sv.At), sv.By.ObjectID, sv.By.Name, sv.By.Username, sv.CorrelationID, sv.RequestID, sv.RestoredFrom)
 		if err == nil {
 			err = s.enqueue(ctx, tx, saved) // told again, now as the save it was
 		}
@@ -204,5 +214,5 @@ func (s *sqlStore) appendSave(ctx context.Context, tx *sql.Tx, sv Save, newest E
 
 func savedEntry(sv Save) Entry {
 	return Entry{TenantID: sv.TenantID, Kind: KindSaved, At: sv.At, By: sv.By,
-		Before: sv.Before, After: sv.After, CorrelationID: sv.CorrelationID, RequestID: sv.RequestID}
+		Before: sv.Before, After: sv.After, CorrelationID: sv.CorrelationID, RequestID: sv.RequestID, RestoredFrom: sv.RestoredFrom}
 }

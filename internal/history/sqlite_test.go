@@ -57,11 +57,14 @@ func TestSQLiteRefusesAPathItCannotPassOn(t *testing.T) {
 // The statements of the save and page-view paths find their entries through the tenant index,
 // and a save's look at its recent entries is bounded by id: a scan would make every save slower
 // as the history grows (a save cost 2.6 ms at 10,000 entries before they were). So does each
-// page of an export, from where the page before ended.
+// page of an export and of the history page, from where the page before ended, whatever the
+// filter, and the count of what a filter keeps.
 func TestSQLiteHotStatementsUseTheTenantIndex(t *testing.T) {
 	t.Parallel()
 	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "history.db")).(*SQLiteStore)
 	const byTenant = "SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=?)"
+	// Every filter set: the tenant index still leads, from the cursor on.
+	filtered := []any{"T1", "saved", "oid", "telephone", 0, 1 << 50, 1000, exportPageSize}
 	for _, c := range []struct {
 		query string
 		args  []any
@@ -69,9 +72,12 @@ func TestSQLiteHotStatementsUseTheTenantIndex(t *testing.T) {
 	}{
 		{newestQuery, []any{"T1"}, []string{byTenant}},
 		{lastChangeQuery, []any{"T1"}, []string{byTenant}},
-		{exportPageQuery, []any{"T1", 1000, exportPageSize}, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id<?)"}},
+		{olderQuery, filtered, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id<?)"}},
+		{newerQuery, filtered, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id>?)"}},
+		{countQuery, filtered[:6], []string{byTenant}},
+		{getQuery, []any{"T1", 7}, []string{"SEARCH history_entries USING INTEGER PRIMARY KEY (rowid=?)"}},
 		{metQuery, []any{"T1", 0, 0, "r", "e", "t", "w"}, []string{"SEARCH history_entries USING INDEX history_entries_tenant (tenant_id=? AND id>?)"}},
-		{appendSaveAtEnd, []any{"T1", 0, "", "", "", "", "", "", "", "", "", "", "", 0, recentEntries}, []string{
+		{appendSaveAtEnd, []any{"T1", 0, "", "", "", "", "", "", "", "", "", "", "", 0, recentEntries, 0}, []string{
 			"SEARCH newest USING INTEGER PRIMARY KEY (rowid=?)",
 			"SCALAR SUBQUERY 1",
 			"SEARCH history_entries USING COVERING INDEX history_entries_tenant (tenant_id=?)",
@@ -106,22 +112,34 @@ func TestSQLiteLeanSchemaKeepsTheHistoryAndItsIds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "history.db")
-	old, err := openSQLite(ctx, path, schemaUpTo(t, 2))
-	if err != nil {
-		t.Fatal(err)
+	// A file as a build that knew up to 0002 wrote it, with that build's insert (this code's
+	// statements name columns added since).
+	db := sqliteAt(t, path, 2)
+	var written []Entry // T1's, oldest first
+	insert := func(e Entry, prevID int64) int64 {
+		t.Helper()
+		err := db.QueryRow(insertBeforeRestoredFrom, e.TenantID, prevID, string(e.Kind), e.At.UnixMilli(), e.By.ObjectID, e.By.Name, e.By.Username,
+			e.Before.Email, e.Before.Telephone, e.Before.Website, e.After.Email, e.After.Telephone, e.After.Website,
+			e.CorrelationID, e.RequestID).Scan(&e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.TenantID == "T1" {
+			written = append(written, e)
+		}
+		return e.ID
 	}
-	mustObserve(t, old, "T1", contacts("a"), t0)
-	mustObserve(t, old, "T2", contacts("a"), t0)
-	mustObserve(t, old, "T1", contacts("b"), t0.Add(time.Minute))
-	if err := old.RecordSave(ctx, save("T1", "b", "c", t0.Add(2*time.Minute))); err != nil {
-		t.Fatal(err)
-	}
-	written := all(t, old, "T1")
-	old.Close()
+	sv := save("T1", "b", "c", t0.Add(2*time.Minute))
+	first := insert(Entry{TenantID: "T1", Kind: KindBaseline, At: ms(t0), After: contacts("a")}, 0)
+	insert(Entry{TenantID: "T2", Kind: KindBaseline, At: ms(t0), After: contacts("a")}, 0)
+	changed := insert(Entry{TenantID: "T1", Kind: KindOutside, At: ms(t0.Add(time.Minute)), Before: contacts("a"), After: contacts("b")}, first)
+	insert(Entry{TenantID: "T1", Kind: KindSaved, At: ms(sv.At), By: sv.By, Before: sv.Before, After: sv.After,
+		CorrelationID: sv.CorrelationID, RequestID: sv.RequestID}, changed)
+	db.Close()
 
 	s := open(t, "sqlite:"+path)
-	if v := queryInt(t, s, `SELECT MAX(version) FROM history_schema`); v < 3 {
-		t.Fatalf("schema version %d after reopening, want 3 or later", v)
+	if v, want := queryInt(t, s, `SELECT MAX(version) FROM history_schema`), int64(knownVersions(t, s)); v != want {
+		t.Fatalf("schema version %d after reopening, want %d", v, want)
 	}
 	if got := all(t, s, "T1"); !reflect.DeepEqual(got, written) {
 		t.Fatalf("entries after the migration:\n%+v\nwant\n%+v", got, written)
@@ -132,8 +150,9 @@ func TestSQLiteLeanSchemaKeepsTheHistoryAndItsIds(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustObserve(t, s, "T2", contacts("z"), t0.Add(3*time.Minute))
-	if newest := all(t, s, "T2")[0]; newest.ID <= written[0].ID {
-		t.Errorf("a new entry got id %d, not above the largest given before (%d)", newest.ID, written[0].ID)
+	if t2 := all(t, s, "T2"); t2[len(t2)-1].ID <= written[len(written)-1].ID {
+		newest := t2[len(t2)-1]
+		t.Errorf("a new entry got id %d, not above the largest given before (%d)", newest.ID, written[len(written)-1].ID)
 	}
 }
 

@@ -135,7 +135,7 @@ const maxWriteAttempts = 50
 
 const entryColumns = `id, tenant_id, kind, at_time, by_object_id, by_name, by_username,
 	before_email, before_telephone, before_website, after_email, after_telephone, after_website,
-	correlation_id, request_id`
+	correlation_id, request_id, restored_from`
 
 // msTime reads at_time whether the driver gives milliseconds (SQLite) or a time (PostgreSQL).
 type msTime struct{ t time.Time }
@@ -158,7 +158,7 @@ func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
 	err := row.Scan(&e.ID, &e.TenantID, &e.Kind, &at, &e.By.ObjectID, &e.By.Name, &e.By.Username,
 		&e.Before.Email, &e.Before.Telephone, &e.Before.Website,
 		&e.After.Email, &e.After.Telephone, &e.After.Website,
-		&e.CorrelationID, &e.RequestID)
+		&e.CorrelationID, &e.RequestID, &e.RestoredFrom)
 	e.At = at.t
 	return e, err
 }
@@ -262,7 +262,7 @@ func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, prevID int64, e Entry
 	err := s.queryRow(ctx, tx, insertQuery,
 		e.TenantID, prevID, string(e.Kind), s.d.timeArg(e.At),
 		e.By.ObjectID, e.By.Name, e.By.Username, e.Before.Email, e.Before.Telephone, e.Before.Website,
-		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID).Scan(&e.ID)
+		e.After.Email, e.After.Telephone, e.After.Website, e.CorrelationID, e.RequestID, e.RestoredFrom).Scan(&e.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -299,11 +299,11 @@ const exportReaders = 2
 // so on from the last id read (keyset pagination: entries recorded meanwhile are newer, and not
 // in the export). An export held up by its reader (fn waiting on the network) holds no
 // connection that another call needs.
-func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) error) error {
+func (s *sqlStore) Export(ctx context.Context, tenantID string, f Filter, fn func(Entry) error) error {
 	page := make([]Entry, 0, exportPageSize)
 	for before := int64(math.MaxInt64); ; {
 		var err error
-		if page, err = s.exportPage(ctx, tenantID, before, page[:0]); err != nil {
+		if page, err = s.exportPage(ctx, tenantID, f, before, page[:0]); err != nil {
 			return fmt.Errorf("history: export: %w", err)
 		}
 		for _, e := range page {
@@ -318,8 +318,8 @@ func (s *sqlStore) Export(ctx context.Context, tenantID string, fn func(Entry) e
 	}
 }
 
-// exportPage appends to page the tenant's newest entries with ids below before.
-func (s *sqlStore) exportPage(ctx context.Context, tenantID string, before int64, page []Entry) ([]Entry, error) {
+// exportPage appends to page the tenant's newest entries that f keeps with ids below before.
+func (s *sqlStore) exportPage(ctx context.Context, tenantID string, f Filter, before int64, page []Entry) ([]Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, exportPageTimeout)
 	defer cancel()
 	select {
@@ -328,7 +328,7 @@ func (s *sqlStore) exportPage(ctx context.Context, tenantID string, before int64
 	case <-ctx.Done():
 		return page, ctx.Err()
 	}
-	rows, err := s.db.QueryContext(ctx, exportPageQuery, tenantID, before, exportPageSize)
+	rows, err := s.db.QueryContext(ctx, olderQuery, append(s.filterArgs(tenantID, f), before, exportPageSize)...)
 	if err != nil {
 		return page, err
 	}

@@ -23,6 +23,8 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	claimContract(t, newDatabase)
 	raceContract(t, newDatabase)
 	readContract(t, newDatabase)
+	filterContract(t, newDatabase)
+	restoreContract(t, newDatabase)
 	exportContract(t, newDatabase)
 	upkeepContract(t, newDatabase)
 	outboxContract(t, newDatabase)
@@ -322,7 +324,7 @@ func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
 			t.Fatalf("X has %d entries, Y has %+v; want 3 and Y's baseline", len(xs), ys)
 		}
 		for _, c := range []Cursor{{}, {Before: xs[2].ID + 1}, {After: xs[0].ID - 1}, {Before: xs[2].ID}, {After: xs[1].ID}} {
-			p, err := s.List(ctx, "Y", c, 10)
+			p, err := s.List(ctx, "Y", Filter{}, c, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,7 +371,7 @@ func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		s := open(t, newDatabase(t))
 		fill(t, s, "T1", 130)
 		var ids []int64
-		if err := s.Export(ctx, "T1", func(e Entry) error { ids = append(ids, e.ID); return nil }); err != nil {
+		if err := s.Export(ctx, "T1", Filter{}, func(e Entry) error { ids = append(ids, e.ID); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(ids) != 130 {
@@ -382,7 +384,7 @@ func readContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		}
 		stop := errors.New("client went away")
 		n := 0
-		err := s.Export(ctx, "T1", func(Entry) error {
+		err := s.Export(ctx, "T1", Filter{}, func(Entry) error {
 			if n++; n == 3 {
 				return stop
 			}
@@ -410,7 +412,7 @@ func exportContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		for range stalled {
 			go func() {
 				first := true
-				exported <- s.Export(context.Background(), "T1", func(Entry) error {
+				exported <- s.Export(context.Background(), "T1", Filter{}, func(Entry) error {
 					if first {
 						first = false
 						entered <- struct{}{}
@@ -465,7 +467,7 @@ func exportContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		call("Observe", func(ctx context.Context) error { return s.Observe(ctx, "T3", contacts("a"), t0) })
 		call("RecordSave", func(ctx context.Context) error { return s.RecordSave(ctx, save("T2", "a", "b", t0.Add(time.Hour))) })
 		call("LastChange", func(ctx context.Context) error { _, _, err := s.LastChange(ctx, "T2"); return err })
-		call("List", func(ctx context.Context) error { _, err := s.List(ctx, "T2", Cursor{}, 10); return err })
+		call("List", func(ctx context.Context) error { _, err := s.List(ctx, "T2", Filter{}, Cursor{}, 10); return err })
 		deadline := time.After(6 * time.Second)
 		for range 4 {
 			select {
@@ -491,7 +493,7 @@ func exportContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		want := all(t, s, "T1")
 		slices.Reverse(want)
 		var got []Entry
-		err := s.Export(context.Background(), "T1", func(e Entry) error {
+		err := s.Export(context.Background(), "T1", Filter{}, func(e Entry) error {
 			if len(got) == 0 {
 				// Entries recorded while the export runs (its callback may call the store) are
 				// newer than where it began: they are not in it.
@@ -659,7 +661,7 @@ func upkeepContract(t *testing.T, newDatabase func(t *testing.T) string) {
 		if got := kinds(es); !reflect.DeepEqual(got, []Kind{KindBaseline, KindSaved, KindOutside, KindSaved}) {
 			t.Fatalf("kinds %v, want the newer version's baseline and save, then this version's outside change and save", got)
 		}
-		p, err := s.List(ctx, "T1", Cursor{}, 3)
+		p, err := s.List(ctx, "T1", Filter{}, Cursor{}, 3)
 		if err != nil || len(p.Entries) != 3 || p.Older == nil {
 			t.Errorf("List: %d entries, older %v, err %v; want 3 and an older page", len(p.Entries), p.Older, err)
 		}

@@ -160,9 +160,26 @@ type HistoryPage struct {
 	Entries         []HistoryEntry
 	NewerURL        string // "" on the newest page
 	OlderURL        string // "" on the oldest page
-	CSVURL, JSONURL string // the exports; "" when the history cannot be read
+	CSVURL, JSONURL string // the exports; "" when the history cannot be read or nothing is shown
 	FormURL         string // back to the support profile
+	Filter          *HistoryFilter
+	Count           string // "12 entries": how many the filter keeps, over every page
+	Zone            string // the sentence saying which time zone the times are in
+	// ClearURL, beside Empty, is the history without its filters, when they keep nothing.
+	ClearURL string
 }
+
+// HistoryFilter is the history page's filter form (a GET form: it works without JavaScript).
+type HistoryFilter struct {
+	Action                       string
+	Field, Made, By, From, Until string // as typed
+	Fields, Mades, People        []Option
+	Errors                       map[string]string // by parameter name: what is wrong with it
+	ClearURL                     string            // the history unfiltered; "" when no filter is set
+}
+
+// Option is one choice of a select.
+type Option struct{ Value, Label string }
 
 // HistoryEntry is one step of the history.
 type HistoryEntry struct {
@@ -174,6 +191,9 @@ type HistoryEntry struct {
 	Values   []Detail // the values as first recorded (the baseline, which is not a change)
 	Details  []Detail // the correlation and request ids of a save made here
 	Notified string   // how the notifications of this step stand; "" when it told nobody
+	Restored string   // "Put back the values of <time>", for a save that put back an entry's values
+	// RestoreURL opens the form with this entry's values ("" for a person who cannot save).
+	RestoreURL string
 }
 
 // ProfilePage is the main page.
