@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,6 +59,7 @@ func (h *Handlers) showHistory(c echo.Context) error {
 			vm.Count = l.T("history.count", "Count", n)
 		}
 	}
+	canRestore := !h.readOnlyForRole(c) // whose page shows the values read-only cannot save them
 	notified := h.notificationStates(ctx, c, tenant, page.Entries)
 	for _, e := range page.Entries {
 		v := historyEntryView(l, e, tz)
@@ -66,6 +68,9 @@ func (h *Handlers) showHistory(c echo.Context) error {
 		}
 		if e.RestoredFrom != 0 {
 			v.Restored = h.restoredWords(ctx, l, tenant, e.RestoredFrom, tz)
+		}
+		if canRestore {
+			v.RestoreURL = h.basePath + "?" + restoreParam + "=" + strconv.FormatInt(e.ID, 10)
 		}
 		vm.Entries = append(vm.Entries, v)
 	}

@@ -60,7 +60,7 @@ func (h *Handlers) switchLanguageKeepingValues(c echo.Context) error {
 	f := readProfileForm(c)
 	if f.loadedOK && f.typed != f.loaded && withinLimits(f.typed) && withinLimits(f.loaded) {
 		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
-			"loaded": {encodeLoaded(f.loaded)}, keptWhy: {keptForLanguage}}
+			"loaded": {encodeLoaded(f.loaded)}, keptWhy: {keptForLanguage}, restoredFromField: {restoredFromValue(f.restoredFrom)}}
 		if err := h.kept.KeepFormValues(c.Response(), c.Request(), kept); err != nil {
 			h.logger(c).Info("typed values not kept across the language switch", "err", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -45,6 +46,9 @@ type profileForm struct {
 	loadedOK bool
 	// submission identifies the rendering of the form that was sent (see submissions).
 	submission string
+	// restoredFrom is the history entry whose values the form was opened with ("Put these values
+	// back"), 0 when none: the save's history entry names it.
+	restoredFrom int64
 	// keepTelephone: the person pressed the button that keeps the telephone as they typed it,
 	// instead of the international form offered (telephoneCheck).
 	keepTelephone bool
@@ -67,6 +71,9 @@ func parseProfileForm(v url.Values) profileForm {
 		f.typed.Telephone, f.keepTelephone = kept, true
 	}
 	f.loaded, f.loadedOK = decodeLoaded(v.Get("loaded"))
+	if id, err := strconv.ParseInt(v.Get(restoredFromField), 10, 64); err == nil && id > 0 {
+		f.restoredFrom = id
+	}
 	f.submission = v.Get("submission")
 	if !validSubmissionID(f.submission) {
 		f.submission = newSubmissionID()

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -34,8 +35,21 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		// so a colleague's change in between is still caught as a conflict on save.
 		values, loaded = kept.typed, kept.loaded
 	}
+	var restore *views.Notice
+	var restoredFrom int64
+	readOnly := kept == nil && h.readOnlyForRole(c)
+	if kept != nil {
+		restoredFrom = kept.restoredFrom
+	} else if id := c.QueryParam(restoreParam); id != "" && !readOnly {
+		var from support.Contact
+		from, restoredFrom, restore = h.restoreValues(c, id, loaded)
+		if restoredFrom != 0 {
+			values = from
+		}
+	}
 	form := h.form(c, values, loaded, nil)
-	if kept == nil && h.readOnlyForRole(c) {
+	form.Restore, form.RestoredFrom = restore, restoredFromValue(restoredFrom)
+	if readOnly {
 		form.ReadOnly = h.readOnly(c, loaded)
 	}
 	if kept != nil && why == keptForSignIn {
@@ -164,4 +178,48 @@ func (h *Handlers) mfaPage(c echo.Context) error {
 		Actions: []views.Action{{Label: l.T("action.signInAgainMFA"), URL: h.signInURL(h.basePath, true)}},
 	}
 	return render(c, http.StatusForbidden, views.MessagePageView(vm))
+}
+
+// restoreParam asks the form for the values of a history entry ("Put these values back" on the
+// history page): GET /?restore=<entry id>.
+const restoreParam = "restore"
+
+// restoredFromField is the form's hidden field naming that entry, for the save's history entry.
+const restoredFromField = "restored_from"
+
+// restoredFromValue is an entry id as the form carries it; "" for none.
+func restoredFromValue(id int64) string {
+	if id <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// restoreValues reads the entry whose values the person wants back, from their own tenant's
+// history only: its after-values, its id, and the line that says which entry's values the
+// form shows. When it cannot (another tenant's id, an unknown or malformed one, the history
+// unreadable) or they are the current values already, the id is 0 and the line says why.
+func (h *Handlers) restoreValues(c echo.Context, param string, current support.Contact) (support.Contact, int64, *views.Notice) {
+	l := h.loc(c)
+	notFound := &views.Notice{Kind: views.NoticeError, Title: l.T("restore.notFound.title"), Lines: []string{l.T("restore.notFound.line")}}
+	tenant := historyTenant(currentUser(c))
+	id, err := strconv.ParseInt(param, 10, 64)
+	if err != nil || id <= 0 || h.history == nil || tenant == "" {
+		return support.Contact{}, 0, notFound
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), historyTimeout)
+	defer cancel()
+	e, ok, err := h.history.Get(ctx, tenant, id)
+	switch {
+	case err != nil:
+		h.logger(c).Warn("change history not readable for a put back", "tenant_id", tenant, "err", err)
+		return support.Contact{}, 0, &views.Notice{Kind: views.NoticeError, Title: l.T("restore.notFound.title"), Lines: []string{l.T("restore.unavailable.line")}}
+	case !ok:
+		return support.Contact{}, 0, notFound
+	}
+	when := secondsTime(l, e.At, zone(c))
+	if e.After == current {
+		return support.Contact{}, 0, &views.Notice{Kind: views.NoticeInfo, Title: l.T("restore.title"), Lines: []string{l.T("restore.same", "When", when)}}
+	}
+	return e.After, e.ID, &views.Notice{Kind: views.NoticeInfo, Title: l.T("restore.title"), Lines: []string{l.T("restore.line", "When", when)}}
 }

@@ -121,6 +121,7 @@ func (h *Handlers) respondConflict(c echo.Context, res saveResult) error {
 		Lines: []string{l.T("save.nothingSaved"), h.changedBy(c, res.user, current), l.T("save.conflict.line2")}}
 	form := h.form(c, merged, current, nil)
 	form.Notice, form.Conflict = &n, conflict
+	form.RestoredFrom = restoredFromValue(f.restoredFrom)
 	return h.renderForm(c, http.StatusConflict, form)
 }
 
@@ -195,7 +196,7 @@ func (h *Handlers) keepAndSignIn(c echo.Context, f profileForm) error {
 func (h *Handlers) keepForSignIn(c echo.Context, f profileForm) {
 	if withinLimits(f.typed) && f.loadedOK && withinLimits(f.loaded) {
 		kept := url.Values{"email": {f.typed.Email}, "telephone": {f.typed.Telephone}, "website": {f.typed.Website},
-			"loaded": {encodeLoaded(f.loaded)}}
+			"loaded": {encodeLoaded(f.loaded)}, restoredFromField: {restoredFromValue(f.restoredFrom)}}
 		switch err := h.kept.KeepFormValues(c.Response(), c.Request(), kept); {
 		case errors.Is(err, auth.ErrNoOwner):
 			h.logger(c).Info("typed values not kept: nobody known to have typed them")
@@ -210,6 +211,7 @@ func (h *Handlers) respondForm(c echo.Context, status int, f profileForm, errs f
 	form := h.form(c, f.typed, f.loaded, errs)
 	form.Submission = f.submission
 	form.Notice = n
+	form.RestoredFrom = restoredFromValue(f.restoredFrom)
 	return h.renderForm(c, status, form)
 }
 

@@ -99,7 +99,8 @@ func (h *Handlers) recordSaved(in saveRequest, res saveResult) error {
 	err := h.history.RecordSave(ctx, history.Save{TenantID: tenant,
 		By:     history.Person{ObjectID: u.ObjectID, Name: u.Name, Username: u.Username},
 		Before: *res.current, After: *res.stored,
-		CorrelationID: res.correlationID, RequestID: res.requestID, Started: res.started, At: res.at})
+		CorrelationID: res.correlationID, RequestID: res.requestID, Started: res.started, At: res.at,
+		RestoredFrom: in.form.restoredFrom})
 	if err != nil {
 		h.historyWriteFailed(in.log, tenant, historyWriteSave, err)
 	}

@@ -115,6 +115,11 @@ type ProfileForm struct {
 	Submission string // identifies this rendering of the form, so a repeated submission is recognised
 	Notice     *Notice
 	Conflict   *Conflict // set when someone else changed the profile since it was loaded
+	// Restore says whose values the form shows when it was opened from "Put these values back"
+	// in the history (or why it could not be); RestoredFrom is that entry's id, sent back with
+	// the form so that the save's history entry names it ("" when none).
+	Restore      *Notice
+	RestoredFrom string
 	// Unavailable is set when the profile could not be loaded: no form is shown, so nobody can
 	// save empty values over the real ones.
 	Unavailable bool
