@@ -92,7 +92,8 @@ func TestPutTheseValuesBack(t *testing.T) {
 	}
 }
 
-// The restored_from field outlives a form that comes back: a refused value, the language switch.
+// The restored_from field outlives a form that comes back: a refused value, a conflict, the
+// language switch.
 func TestPutBackSurvivesTheFormComingBack(t *testing.T) {
 	store := openSQLiteHistory(t)
 	a := newHistoryApp(t, ada, store)
@@ -107,6 +108,10 @@ func TestPutBackSurvivesTheFormComingBack(t *testing.T) {
 		t.Errorf("a form refused for a value lost restored_from")
 	}
 	form.Set("email", "support@contoso.example")
+	a.tb.pc.set("support@contoso.example", "+33 1 23 45 67 89", "www.elsewhere.example") // a colleague, meanwhile
+	if resp, frag := a.postSave(form); resp.StatusCode != http.StatusConflict || frag.Find(`input[name="restored_from"]`).AttrOr("value", "") != id {
+		t.Errorf("the conflict: %d, restored_from %q", resp.StatusCode, frag.Find(`input[name="restored_from"]`).AttrOr("value", ""))
+	}
 	if resp, _ := a.post("lang?to=fr&next=%2F", form); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("language switch: %d", resp.StatusCode)
 	}
@@ -177,5 +182,32 @@ func TestPutBackNotOfferedReadOnly(t *testing.T) {
 	}
 	if _, doc = a.get(strings.TrimPrefix(link, "/")); doc.Find(`#profile form input[name="telephone"]`).Length() != 0 || doc.Find("#restore").Length() != 0 {
 		t.Errorf("the link gave a read-only person a form")
+	}
+}
+
+// Put back values kept across a new sign-in still name their entry when they come back.
+func TestPutBackSurvivesANewSignIn(t *testing.T) {
+	a := newHistoryApp(t, ada, openSQLiteHistory(t))
+	a.save(map[string]string{"telephone": "+33 1 23 45 67 89"})
+	_, doc := a.get("history")
+	link := restoreLinks(doc)[1]
+	id := strings.TrimPrefix(link, "/?restore=")
+	_, doc = a.get(strings.TrimPrefix(link, "/"))
+	form := formValues(doc)
+
+	a.tb.auth.mu.Lock()
+	a.tb.auth.user = nil // the session ended before the save
+	a.tb.auth.mu.Unlock()
+	a.postSave(form)
+	a.tb.auth.mu.Lock()
+	kept := a.tb.auth.kept.Get("restored_from")
+	u := ada
+	a.tb.auth.user = &u
+	a.tb.auth.mu.Unlock()
+	if kept != id {
+		t.Fatalf("kept restored_from %q, want %q", kept, id)
+	}
+	if _, doc = a.get(""); doc.Find(`input[name="restored_from"]`).AttrOr("value", "") != id || doc.Find(`input[name="telephone"]`).AttrOr("value", "") != "4255550100" {
+		t.Errorf("after signing in again: restored_from %q", doc.Find(`input[name="restored_from"]`).AttrOr("value", ""))
 	}
 }

@@ -99,8 +99,9 @@ func (s *sqlStore) exists(ctx context.Context, query, tenantID string, f Filter,
 }
 
 // Count asks the database to count, one query for the history page's "12 entries": it reads the
-// tenant's index entries and the rows the filter must look at, well under a millisecond for the
-// longest history a partner has (BENCHMARKS.md, "The history's filters").
+// tenant's index entries and the rows the filter must look at. On SQLite, for a tenant of 1,000
+// entries among 100,000, about 0.15 ms unfiltered and 3.5 ms with a filter that keeps few
+// (BenchmarkFilteredHistory, two shared cores).
 func (s *sqlStore) Count(ctx context.Context, tenantID string, f Filter) (int, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, countQuery, s.filterArgs(tenantID, f)...).Scan(&n); err != nil {
