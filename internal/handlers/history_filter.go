@@ -34,11 +34,35 @@ const (
 const filterDay = "2006-01-02"
 
 // historyFilter is the history's filter as typed, what it asks of the store, and what is wrong
-// with it (by parameter, the catalogue id of the message).
+// with it (by parameter).
 type historyFilter struct {
 	field, made, by, from, until string
 	filter                       history.Filter
-	errs                         map[string]string
+	errs                         map[string]filterProblem
+}
+
+// filterProblem is what is wrong with one of the filter's parameters.
+type filterProblem int
+
+const (
+	badField filterProblem = iota + 1
+	badMade
+	badDate
+	untilBeforeFrom
+)
+
+// words says what is wrong, and what to do, in the person's language.
+func (p filterProblem) words(l *i18n.Localizer) string {
+	switch p {
+	case badField:
+		return l.T("history.filter.badField")
+	case badMade:
+		return l.T("history.filter.badMade")
+	case badDate:
+		return l.T("history.filter.badDate")
+	default:
+		return l.T("history.filter.untilBeforeFrom")
+	}
 }
 
 // parseHistoryFilter reads the filter from a query. Days are read in zone, the person's: from
@@ -52,13 +76,13 @@ func parseHistoryFilter(q url.Values, zone *time.Location) historyFilter {
 		return strings.ToValidUTF8(v, "")
 	}
 	f := historyFilter{field: get(filterField), made: get(filterMade), by: get(filterBy), from: get(filterFrom), until: get(filterUntil),
-		errs: map[string]string{}}
+		errs: map[string]filterProblem{}}
 	switch f.field {
 	case "":
 	case string(support.Email), string(support.Telephone), string(support.Website):
 		f.filter.Field = support.Field(f.field)
 	default:
-		f.errs[filterField] = "history.filter.badField"
+		f.errs[filterField] = badField
 	}
 	switch f.made {
 	case "":
@@ -67,7 +91,7 @@ func parseHistoryFilter(q url.Values, zone *time.Location) historyFilter {
 	case madeOutside:
 		f.filter.Kind = history.KindOutside
 	default:
-		f.errs[filterMade] = "history.filter.badMade"
+		f.errs[filterMade] = badMade
 	}
 	f.filter.SavedBy = f.by
 	day := func(name, v string) (time.Time, bool) {
@@ -76,7 +100,7 @@ func parseHistoryFilter(q url.Values, zone *time.Location) historyFilter {
 		}
 		d, err := time.ParseInLocation(filterDay, v, zone)
 		if err != nil || d.Year() < 2000 || d.Year() > 9000 {
-			f.errs[name] = "history.filter.badDate"
+			f.errs[name] = badDate
 			return time.Time{}, false
 		}
 		return d, true
@@ -84,7 +108,7 @@ func parseHistoryFilter(q url.Values, zone *time.Location) historyFilter {
 	from, fromOK := day(filterFrom, f.from)
 	until, untilOK := day(filterUntil, f.until)
 	if fromOK && untilOK && !from.IsZero() && !until.IsZero() && from.After(until) {
-		f.errs[filterUntil] = "history.filter.untilBeforeFrom"
+		f.errs[filterUntil] = untilBeforeFrom
 		return f
 	}
 	f.filter.From = from
@@ -145,8 +169,8 @@ func (f historyFilter) view(l *i18n.Localizer, action string, people []history.P
 	if f.by != "" && !known {
 		v.People = append(v.People, views.Option{Value: f.by, Label: f.by}) // kept as it came
 	}
-	for name, id := range f.errs {
-		v.Errors[name] = l.T(id)
+	for name, p := range f.errs {
+		v.Errors[name] = p.words(l)
 	}
 	if f.set() {
 		v.ClearURL = action
