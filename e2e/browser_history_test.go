@@ -86,6 +86,20 @@ func historyStates(t *testing.T, ctx context.Context, app, down *devApp, s *stat
 		chromedp.WaitVisible(chromedp.ID("history"))))
 	s.check(ada, "history")
 
+	// Narrowed to the changes of the website made in this app, and a filter that cannot be read.
+	must(t, chromedp.Do(ada, chromedp.Navigate(app.url+"history?"+url.Values{"field": {"website"}, "made": {"here"}}.Encode()),
+		chromedp.WaitVisible(chromedp.ID("history-filter"))))
+	s.check(ada, "history-filtered")
+	must(t, chromedp.Do(ada, chromedp.Navigate(app.url+"history?"+url.Values{"from": {"2026-12-31"}, "until": {"2026-01-01"}}.Encode()),
+		chromedp.WaitVisible(chromedp.CSS("#history-filter .filter-error"))))
+	s.check(ada, "history-filter-error")
+
+	// "Put these values back" on the oldest entry: the form with its values, marked changed.
+	must(t, chromedp.Do(ada, chromedp.Navigate(app.url+"history"), chromedp.WaitVisible(chromedp.ID("history"))))
+	must(t, chromedp.Do(ada, chromedp.Click(chromedp.CSS("#history > li:last-child a.restore")),
+		chromedp.WaitVisible(chromedp.ID("restore"))))
+	s.check(ada, "put-back")
+
 	olga := newBrowserContext(t, ctx)
 	must(t, chromedp.Do(olga, chromedp.Navigate(app.url+"lang?"+url.Values{"to": {lang}, "next": {"/history"}}.Encode()),
 		chromedp.WaitVisible(chromedp.ID("persona-other")), chromedp.Click(chromedp.ID("persona-other")),
