@@ -1,0 +1,7 @@
+-- oldest reader: 3
+-- (Only a column is added, with a default: builds that know 3 or 4 name their columns, so
+-- their statements run unchanged and leave it out; their saves put nothing back, which 0 says.)
+
+-- A save made with "Put these values back" names the entry whose values it put back; 0: none.
+-- No index: it is read with its entry, never searched for.
+ALTER TABLE history_entries ADD COLUMN restored_from INTEGER NOT NULL DEFAULT 0;
