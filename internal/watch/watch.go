@@ -67,7 +67,20 @@ type Options struct {
 }
 
 // Watcher checks every active watch every interval.
-type Watcher struct{ o Options }
+type Watcher struct {
+	o          Options
+	afterCheck func()
+}
+
+// AfterCheck has fn called after each check that recorded a read or stopped a watch (the
+// notifications' sender is woken, so that what it queued goes at once). Call before Run.
+func (w *Watcher) AfterCheck(fn func()) { w.afterCheck = fn }
+
+func (w *Watcher) checked() {
+	if w.afterCheck != nil {
+		w.afterCheck()
+	}
+}
 
 // New returns a Watcher.
 func New(o Options) *Watcher {
@@ -188,6 +201,7 @@ func (w *Watcher) check(ctx context.Context, wt history.Watch) {
 		log.Error("watch: change history not written; trying again at the next interval", "err", err)
 		return
 	}
+	w.checked()
 	if err := w.o.Store.WatchRead(ctx, wt.TenantID, token, sent); err != nil {
 		log.Warn("watch: the time of the read was not stored", "err", err)
 	}
@@ -202,5 +216,6 @@ func (w *Watcher) stop(ctx context.Context, log *slog.Logger, wt history.Watch, 
 		log.Error("watch: the refused watch could not be stopped; trying again at the next interval", "reason", reason, "err", err)
 	case stopped:
 		log.Warn("watch stopped: an admin must start it again", "reason", reason)
+		w.checked()
 	}
 }
