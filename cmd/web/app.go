@@ -114,7 +114,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
-	startWatcher(cfg, changeHistory, signIn, watchSeal, pc, sessionStore, sender, log, &closers)
+	startWatcher(cfg, changeHistory, signIn, watchSeal, pc, sessionStore, sender, m, log, &closers)
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},

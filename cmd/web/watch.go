@@ -8,6 +8,7 @@ import (
 	"pcsupport/internal/config"
 	"pcsupport/internal/history"
 	"pcsupport/internal/keyedlock"
+	"pcsupport/internal/metrics"
 	"pcsupport/internal/notify"
 	"pcsupport/internal/pcclient"
 	"pcsupport/internal/watch"
@@ -18,13 +19,13 @@ import (
 // session keys), so that changes made outside the app are recorded and notified with nobody
 // opening it. Replicas sharing Redis share the per-tenant lock, so one checks each tenant.
 func startWatcher(cfg *config.Config, store history.Store, signIn *auth.Manager, seal *auth.TokenSeal, pc *pcclient.Client,
-	sessions *sessionBackend, sender *notify.Sender, log *slog.Logger, closers *[]func()) {
+	sessions *sessionBackend, sender *notify.Sender, m *metrics.Metrics, log *slog.Logger, closers *[]func()) {
 	var locker watch.Locker = &keyedlock.Locks{} // one replica: this process alone
 	if sessions.watchLocker != nil {
 		locker = sessions.watchLocker
 	}
 	w := watch.New(watch.Options{Store: store, Tokens: signIn, Seal: seal, Profiles: pc, Locker: locker,
-		Interval: cfg.WatchInterval, Logger: log.With("component", "watch")})
+		Interval: cfg.WatchInterval, Logger: log.With("component", "watch"), HistoryWriteFailed: m.HistoryWriteFailed})
 	if sender != nil {
 		w.AfterCheck(sender.Wake) // what a check queued goes now, not at the sender's next poll
 	}

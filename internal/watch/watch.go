@@ -62,8 +62,11 @@ type Options struct {
 	// it (Redis). Required.
 	Locker   Locker
 	Interval time.Duration // between two passes; required
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// HistoryWriteFailed, optional, is told of each read the history did not record ("observe",
+	// as for a page view's), for /metrics.
+	HistoryWriteFailed func(write string)
+	Logger             *slog.Logger
+	Now                func() time.Time
 }
 
 // Watcher checks every active watch every interval.
@@ -199,6 +202,9 @@ func (w *Watcher) check(ctx context.Context, wt history.Watch) {
 	}
 	if err := w.o.Store.Observe(ctx, wt.TenantID, p.Contact, sent); err != nil {
 		log.Error("watch: change history not written; trying again at the next interval", "err", err)
+		if w.o.HistoryWriteFailed != nil {
+			w.o.HistoryWriteFailed("observe")
+		}
 		return
 	}
 	w.checked()

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -221,5 +222,27 @@ func TestATokenSealedWithOtherKeysStopsTheWatch(t *testing.T) {
 	}
 	if b.idp.redeems != 0 {
 		t.Error("a token that cannot be opened was sent")
+	}
+}
+
+// failingObserve is the history with Observe failing, as a database that went away.
+type failingObserve struct{ history.Store }
+
+func (failingObserve) Observe(context.Context, string, support.Contact, time.Time) error {
+	return errors.New("database is locked")
+}
+
+func TestAHistoryWriteThatFailsIsCountedAndTriedAgain(t *testing.T) {
+	b := newBed(t)
+	b.start(t, "t1")
+	var failed []string
+	b.w.o.Store = failingObserve{b.store}
+	b.w.o.HistoryWriteFailed = func(write string) { failed = append(failed, write) }
+	b.w.Pass(context.Background())
+	if len(failed) != 1 || failed[0] != "observe" {
+		t.Errorf("failed writes counted: %q, want one observe", failed)
+	}
+	if w := b.watch(t, "t1"); !w.Active || !w.LastReadAt.IsZero() {
+		t.Errorf("after a failed write: %+v, want active and not read", w)
 	}
 }
