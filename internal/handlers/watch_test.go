@@ -74,7 +74,7 @@ func TestWatchPanelWhenNoneRuns(t *testing.T) {
 	tb, _ := newWatchTestbed(t)
 	for lang, want := range map[string][]string{
 		"en": {"Watch for changes made outside this app", "are noticed only when someone opens this app", "every 15\u00a0min", "keeps your refresh token, sealed"},
-		"fr": {"Surveiller les modifications faites hors de cette application", "toutes les 15\u00a0min", "garde alors votre jeton d’actualisation, scellé"},
+		"fr": {"Surveiller les modifications faites hors de cette application", "à intervalles de 15\u00a0min", "garde alors votre jeton d’actualisation, scellé"},
 	} {
 		_, doc := tb.request(http.MethodGet, "/", nil, "Accept-Language", lang)
 		panel := doc.Find("#watch")
@@ -111,7 +111,7 @@ func TestStartingAndStoppingTheWatch(t *testing.T) {
 	}
 	for lang, want := range map[string][]string{
 		"en": {"Watching: the support profile is read every 15\u00a0min", "Started by Ada Admin, ", "UTC", "Not read yet: the first read comes within 15\u00a0min", "Stopping deletes the kept sign-in."},
-		"fr": {"Surveillance en cours\u00a0: le profil de support est lu toutes les 15\u00a0min", "Lancée par Ada Admin, ", "Pas encore lu\u00a0: la première lecture a lieu d’ici 15\u00a0min", "L’arrêt supprime la connexion gardée."},
+		"fr": {"Surveillance en cours\u00a0: le profil de support est lu à intervalles de 15\u00a0min", "Lancée par Ada Admin, ", "Pas encore lu\u00a0: la première lecture a lieu d’ici 15\u00a0min", "L’arrêt supprime la connexion gardée."},
 	} {
 		_, doc := tb.request(http.MethodGet, "/", nil, "Accept-Language", lang)
 		panel := doc.Find("#watch")
