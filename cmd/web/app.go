@@ -100,17 +100,21 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	assets := static.New()
+	watchSeal := auth.NewTokenSeal(cfg.SessionKeys)
 	h := handlers.New(handlers.Options{Profiles: pc, Users: signIn, Tokens: signIn, Flash: signIn, Kept: signIn, Roles: signIn,
 		SignIn: handlers.LoginHintFrom(countedSignIns{SignIn: signIn, m: m}, cfg.IdentityHeader),
 		Assets: assets, BasePath: cfg.BasePath, Logger: log, DevTools: a.dev.toolsURL(), DevNotifications: a.dev.notificationsURL(),
 		ObserveSave: m.Save,
 		Portal:      cfg.PortalURL(), Secure: cfg.Secure(), SaveLocker: sessionStore.saveLocker,
 		History: changeHistory, ObserveHistoryFailure: m.HistoryWriteFailed, RequestDeadline: cfg.RequestDeadline,
-		Organizations: pc})
-	if err := startNotifications(cfg, changeHistory, sessionStore, h, m, log, &closers); err != nil {
+		Organizations: pc,
+		Watches:       changeHistory, WatchTokens: signIn, WatchSeal: watchSeal, WatchInterval: cfg.WatchInterval})
+	sender, err := startNotifications(cfg, changeHistory, sessionStore, h, m, log, &closers)
+	if err != nil {
 		a.close()
 		return nil, err
 	}
+	startWatcher(cfg, changeHistory, signIn, watchSeal, pc, sessionStore, sender, m, log, &closers)
 	router := newRouter(cfg, h, assets, log, operations{metrics: m, readiness: []probes.Check{
 		{Name: "sign-in provider", Check: signIn.Ready},
 		{Name: "session store", Check: a.sessionStoreReady},

@@ -14,12 +14,12 @@ import (
 // startNotifications tells every change the history records to the configured receivers: the
 // history store queues each change for them in the transaction recording it, and a sender (one
 // replica at a time, through the session store's lock when replicas share Redis) delivers what
-// is queued. Without receivers nothing is queued or sent.
+// is queued. Without receivers nothing is queued or sent (and the sender returned is nil).
 func startNotifications(cfg *config.Config, store history.Store, sessions *sessionBackend, h *handlers.Handlers,
-	m *metrics.Metrics, log *slog.Logger, closers *[]func()) error {
+	m *metrics.Metrics, log *slog.Logger, closers *[]func()) (*notify.Sender, error) {
 	store.NotifyTo(notify.Keys(cfg.NotifyReceivers))
 	if len(cfg.NotifyReceivers) == 0 {
-		return nil
+		return nil, nil
 	}
 	sender, err := notify.New(notify.Options{Outbox: store, Receivers: cfg.NotifyReceivers, Secret: cfg.NotifySecret,
 		Link:     func(id int64) string { return notify.EntryLink(cfg.PublicURL.String(), id) },
@@ -28,12 +28,12 @@ func startNotifications(cfg *config.Config, store history.Store, sessions *sessi
 		Observer: notify.ObserverFunc(m.NotificationAttempt),
 		Logger:   log.With("component", "notify")})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sender.Run(ctx); close(done) }()
 	*closers = append(*closers, func() { cancel(); <-done })
 	log.Info("notifications of changes", "receivers", len(cfg.NotifyReceivers))
-	return nil
+	return sender, nil
 }

@@ -12,6 +12,7 @@ import (
 	"pcsupport/internal/keyedlock"
 	"pcsupport/internal/notify"
 	"pcsupport/internal/sessionstore"
+	"pcsupport/internal/watch"
 )
 
 // sessionBackend is the configured session store with the locks that go with it.
@@ -21,8 +22,10 @@ type sessionBackend struct {
 	saveLocker handlers.Locker    // nil: the handlers' in-process default
 	// notifyLocker lets one replica at a time send notifications; nil: notify's in-process one.
 	notifyLocker notify.Locker
-	ready        func(context.Context) error
-	close        func()
+	// watchLocker lets one replica at a time check a tenant's watch; nil: this process alone.
+	watchLocker watch.Locker
+	ready       func(context.Context) error
+	close       func()
 }
 
 // openSessionStore opens the store cfg names. A Redis that does not answer yet is logged, not
@@ -49,7 +52,9 @@ func openSessionStore(ctx context.Context, cfg *config.Config, log *slog.Logger)
 			saveLocker: keyedlock.NewRedis(client, "pcs:save-lock:", 2*cfg.PCTimeout+30*time.Second),
 			// Held for a sender's pass (a minute at most) and its last attempt (10 s).
 			notifyLocker: keyedlock.NewRedis(client, "pcs:notify-lock:", 2*time.Minute),
-			close:        func() { _ = client.Close() }}, nil
+			// Held for one tenant's check (two minutes at most: the refresh and the read).
+			watchLocker: keyedlock.NewRedis(client, "pcs:watch-lock:", 3*time.Minute),
+			close:       func() { _ = client.Close() }}, nil
 	default:
 		dir := filepath.Join(cfg.DataDir, "sessions")
 		store, err := sessionstore.NewFileStore(dir, cookies, cfg.SessionKeys...)

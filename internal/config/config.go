@@ -83,6 +83,10 @@ type Config struct {
 	NotifyReceivers []notify.Receiver // where every change the history records is told; none = nowhere
 	NotifySecret    notify.Secret     // signs the Standard Webhooks receivers' messages; zero when none is given
 
+	// WatchInterval is how often the watcher reads each watching tenant's support profile
+	// (changes made outside the app); at least a second.
+	WatchInterval time.Duration
+
 	PCTimeout        time.Duration
 	RequestDeadline  time.Duration // a page or a save is answered within this, whatever Partner Center does
 	PCMaxRetryAfter  time.Duration
@@ -127,7 +131,7 @@ type declared struct {
 	clientAuthMethod                                                                                 *settings.Setting
 	keys, dataDir, sessionStore, redisURL, sessionLifetime, pcTimeout, pcRetryAfter, requestDeadline *settings.Setting
 	devTokenLifetime, logLevel, logFormat, databaseURL, historyRetention                             *settings.Setting
-	notifyWebhooks, notifySecret                                                                     *settings.Setting
+	notifyWebhooks, notifySecret, watchInterval                                                      *settings.Setting
 }
 
 const usageIntro = `Partner Center support profile admin. Every flag but --dev can also be set by the environment
@@ -168,6 +172,7 @@ func declare() *declared {
 		historyRetention:    s.String("history-retention", "PCS_HISTORY_RETENTION", "", "how long change history entries are kept, e.g. 400d or 9600h (default: forever)"),
 		notifyWebhooks:      s.String("notify-webhooks", "PCS_NOTIFY_WEBHOOKS", "", "webhooks told of every change the history records, space separated: an https URL gets JSON signed as Standard Webhooks says; prefix teams: for a Teams workflow, slack: for a Slack incoming webhook (or --notify-webhooks-file)").WithFile("file holding the webhooks, whose URLs carry their tokens"),
 		notifySecret:        s.String("notify-secret", "PCS_NOTIFY_SECRET", "", "whsec_ and base64 of 24 to 64 random bytes: signs the messages to Standard Webhooks receivers (required with one; or --notify-secret-file)").WithFile("file holding the notifications' signing secret"),
+		watchInterval:       s.String("watch-interval", "PCS_WATCH_INTERVAL", "15m", "how often a watch (started on the profile page with an admin's sign-in) reads the support profile to notice changes made outside the app; at least 1s"),
 		devClientAuth:       s.String("dev-client-auth", "PCS_DEV_CLIENT_AUTH", "secret", "with --dev: how the app authenticates to the development sign-in provider: secret, certificate or federated"),
 		devTokenLifetime:    s.String("dev-token-lifetime", "PCS_DEV_TOKEN_LIFETIME", "1h", "with --dev: lifetime of access tokens from the development sign-in provider (short values exercise refresh)"),
 		logLevel:            s.String("log-level", "PCS_LOG_LEVEL", "info", "debug, info, warn or error"),
@@ -345,6 +350,9 @@ func (c *Config) runtime(d *declared, bad func(string, ...any)) {
 		bad("%s %q must be at least 2s: the answer itself needs time", d.requestDeadline.Name(), d.requestDeadline.Value())
 	}
 	c.PCMaxRetryAfter = d.pcRetryAfter.Duration()
+	if c.WatchInterval = d.watchInterval.Duration(); c.WatchInterval > 0 && c.WatchInterval < time.Second {
+		bad("%s %q must be at least 1s", d.watchInterval.Name(), d.watchInterval.Value())
+	}
 	c.DevTokenLifetime = d.devTokenLifetime.Duration()
 	format := d.logFormat.Value()
 	c.LogJSON = format == "json" || (format == "" && !c.Dev)

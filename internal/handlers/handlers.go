@@ -114,6 +114,7 @@ type Handlers struct {
 	exportWriteDeadline   time.Duration        // exportWriteTimeout; tests shorten it
 
 	organizations *organizations // the partners' company names and countries, as this process knows them
+	watch         *watching      // the watch of changes made outside the app (watch.go); nil: none
 }
 
 // Options configure New. cmd/web passes the one auth.Manager as Users, Tokens, SignIn, Flash and
@@ -151,6 +152,12 @@ type Options struct {
 	// Organizations, optional, gives each partner's organization profile: the company's name in
 	// the header, its country for telephone numbers. nil: the header shows the tenant id.
 	Organizations OrganizationService
+	// Watches, WatchTokens, WatchSeal and WatchInterval, all set, let an admin start the watch
+	// of changes made outside the app on the profile page (watch.go); otherwise it is not shown.
+	Watches       Watches
+	WatchTokens   WatchTokens
+	WatchSeal     TokenSealer
+	WatchInterval time.Duration
 }
 
 // New returns the handlers.
@@ -164,6 +171,7 @@ func New(o Options) *Handlers {
 		h.log = slog.Default()
 	}
 	h.organizations = newOrganizations(o.Organizations, h.log)
+	h.watch = newWatching(o)
 	if h.audit == nil {
 		h.audit = h.log
 	}

@@ -68,7 +68,7 @@ func (h *Handlers) showProfile(c echo.Context) error {
 		title = form.Notice.Title
 	}
 	ask := h.organizationAsk(c)
-	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.formPage(c, title, form), Form: form}))
+	err = render(c, http.StatusOK, views.ProfilePageView(views.ProfilePage{Page: h.formPage(c, title, form), Form: form, Watch: h.watchPanel(c)}))
 	if ask != nil {
 		ask() // in the background, once this page is written: it shows what was known when it began
 	}

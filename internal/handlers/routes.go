@@ -46,6 +46,10 @@ func (h *Handlers) Routes(e *echo.Echo, prefix string, ops Operations, identityH
 		g.GET("/history.csv", h.exportHistoryCSV, h.requireUser)
 		g.GET("/history.json", h.exportHistoryJSON, h.requireUser)
 	}
+	if h.watch != nil {
+		g.POST("/watch/start", h.startWatch, h.requireUser)
+		g.POST("/watch/stop", h.stopWatch, h.requireUser)
+	}
 	g.GET("/auth/signin", h.startSignIn)
 	g.GET("/auth/callback", h.callback)
 	g.POST("/auth/signout", h.signOut)

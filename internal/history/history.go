@@ -124,6 +124,8 @@ type Store interface {
 	notify.Outbox
 	NotifyTo(receivers []string)
 	DeliveryStates(ctx context.Context, tenantID string, entryIDs []int64) (map[int64][]notify.DeliveryState, error)
+	// The store keeps the watches of changes made outside the app (watches.go).
+	Watches
 	// Ping is a cheap round trip to the database, for readiness.
 	Ping(ctx context.Context) error
 	Close() error

@@ -28,6 +28,7 @@ func storeContract(t *testing.T, newDatabase func(t *testing.T) string) {
 	exportContract(t, newDatabase)
 	upkeepContract(t, newDatabase)
 	outboxContract(t, newDatabase)
+	watchContract(t, newDatabase)
 }
 
 // observeContract: recording what a GET found.

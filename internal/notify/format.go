@@ -45,6 +45,9 @@ type standardData struct {
 // it, webhook-id (n.ID, the same on every attempt), webhook-timestamp (sentAt, the attempt's
 // time) and webhook-signature.
 func StandardBody(n Notification, secret Secret, sentAt time.Time) ([]byte, http.Header, error) {
+	if n.Kind == KindWatchStopped {
+		return signed(n, secret, sentAt, watchStoppedPayload(n))
+	}
 	p := standardPayload{Type: EventType, Timestamp: n.At.UTC(), Data: standardData{
 		EntryID: n.EntryID, TenantID: n.TenantID, Company: n.Company, Kind: n.Kind, At: n.At.UTC(),
 		Changes: n.Changes(), Before: n.Before, After: n.After, Link: n.Link,
@@ -56,6 +59,11 @@ func StandardBody(n Notification, secret Secret, sentAt time.Time) ([]byte, http
 		by := n.By
 		p.Data.By = &by
 	}
+	return signed(n, secret, sentAt, p)
+}
+
+// signed is the payload p of n as JSON with the Standard Webhooks headers that sign it.
+func signed(n Notification, secret Secret, sentAt time.Time, p any) ([]byte, http.Header, error) {
 	body, err := marshal(p)
 	if err != nil {
 		return nil, nil, err
@@ -78,6 +86,9 @@ func StandardBody(n Notification, secret Secret, sentAt time.Time) ([]byte, http
 // RichTextBlock, which Adaptive Cards never read as Markdown, so a value cannot turn into a
 // link that says something else.
 func TeamsBody(n Notification) ([]byte, http.Header, error) {
+	if n.Kind == KindWatchStopped {
+		return teamsMessage(n, teamsWatchStopped(n))
+	}
 	body := []any{
 		richText(textRun(n.title(), "weight", "Bolder", "size", "Medium")),
 		richText(textRun(n.who()+" · "+n.when(), "isSubtle", true)),
@@ -93,6 +104,11 @@ func TeamsBody(n Notification) ([]byte, http.Header, error) {
 	if n.Company != "" {
 		body = append(body, richText(textRun("Partner tenant "+n.TenantID, "isSubtle", true, "size", "Small")))
 	}
+	return teamsMessage(n, body)
+}
+
+// teamsMessage is the Teams message of n whose card has body.
+func teamsMessage(n Notification, body []any) ([]byte, http.Header, error) {
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
 		"type":    "AdaptiveCard",
@@ -100,7 +116,7 @@ func TeamsBody(n Notification) ([]byte, http.Header, error) {
 		"body":    body,
 	}
 	if n.Link != "" {
-		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": linkTitle, "url": n.Link}}
+		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": n.linkTitle(), "url": n.Link}}
 	}
 	msg := map[string]any{
 		"type": "message",
@@ -133,6 +149,9 @@ func textRun(text string, props ...any) map[string]any {
 // characters in mrkdwn ("Formatting text for app surfaces", Escaping text): every value is
 // escaped, so a value can neither mention a channel nor become a link.
 func SlackBody(n Notification) ([]byte, http.Header, error) {
+	if n.Kind == KindWatchStopped {
+		return slackWatchStopped(n)
+	}
 	changes := n.Changes()
 	var names []string
 	var fields []any
@@ -156,8 +175,13 @@ func SlackBody(n Notification) ([]byte, http.Header, error) {
 		blocks = append(blocks, map[string]any{"type": "section", "fields": fields})
 	}
 	blocks = append(blocks, map[string]any{"type": "context", "elements": []any{mrkdwn(slackEscape(context))}})
+	return slackMessage(n, fallback, blocks)
+}
+
+// slackMessage is the Slack message of n: its fallback text and blocks, then the link.
+func slackMessage(n Notification, fallback string, blocks []any) ([]byte, http.Header, error) {
 	if n.Link != "" {
-		blocks = append(blocks, map[string]any{"type": "section", "text": mrkdwn("<" + slackLinkURL(n.Link) + "|" + linkTitle + ">")})
+		blocks = append(blocks, map[string]any{"type": "section", "text": mrkdwn("<" + slackLinkURL(n.Link) + "|" + n.linkTitle() + ">")})
 	}
 	b, err := marshal(map[string]any{"text": slackEscape(fallback), "blocks": blocks})
 	return b, jsonHeader(), err

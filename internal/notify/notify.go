@@ -23,6 +23,9 @@ import (
 const (
 	KindSaved   = "saved"   // a save made through the app
 	KindOutside = "outside" // a change made elsewhere, noticed when the app read the values
+	// KindWatchStopped is no change: the watch of changes made outside the app stopped, because
+	// the sign-in provider refused the refresh token it kept (see watchstopped.go).
+	KindWatchStopped = "watch_stopped"
 )
 
 // Person is who saved a change through the app: history.Person's fields, so that
@@ -42,11 +45,13 @@ type Notification struct {
 	EntryID  int64           `json:"entry_id"`
 	TenantID string          `json:"tenant_id"`
 	Company  string          `json:"company,omitempty"` // the partner's name, when known
-	Kind     string          `json:"kind"`              // KindSaved, KindOutside (another kind is told as a change)
-	By       Person          `json:"by"`                // KindSaved only
+	Kind     string          `json:"kind"`              // KindSaved, KindOutside, KindWatchStopped (another kind is told as a change)
+	By       Person          `json:"by"`                // KindSaved: who saved; KindWatchStopped: who started the watch
 	At       time.Time       `json:"at"`                // when saved, or when noticed
 	Before   support.Contact `json:"before"`
 	After    support.Contact `json:"after"`
+	// Reason is why the watch stopped (KindWatchStopped only), as the sign-in provider said.
+	Reason string `json:"reason,omitempty"`
 
 	// Link opens the history entry in the app. The Sender sets it from its Options.Link when it
 	// formats the notification, so the outbox need not keep it.
@@ -65,6 +70,9 @@ func NotificationID(entryID int64, at time.Time) string {
 // entry (history.Cursor{Before: entryID + 1}.Encode()). The page shows the signed-in person's
 // own partner, so the link serves the people of that partner.
 func EntryLink(publicURL string, entryID int64) string {
+	if entryID <= 0 {
+		return publicURL // no entry (a watch that stopped): the app's page
+	}
 	return publicURL + "history?before=" + strconv.FormatInt(entryID+1, 10)
 }
 

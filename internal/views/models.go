@@ -204,7 +204,8 @@ type HistoryEntry struct {
 // ProfilePage is the main page.
 type ProfilePage struct {
 	Page
-	Form ProfileForm
+	Form  ProfileForm
+	Watch *WatchPanel // the watch of changes made outside the app; nil when none can be kept
 }
 
 // Action is a link to what the person can do next.
