@@ -100,6 +100,12 @@ func historyStates(t *testing.T, ctx context.Context, app, down *devApp, s *stat
 		chromedp.WaitVisible(chromedp.ID("restore"))))
 	s.check(ada, "put-back")
 
+	// The watch of outside changes, started: who started it, when, and the button that stops it.
+	// The page asks before leaving the put-back form, whose values are marked changed.
+	must(t, chromedp.Do(ada, chromedp.Navigate(app.url), chromedp.WaitVisible(chromedp.ID("watch-start")),
+		chromedp.Click(chromedp.ID("watch-start")), chromedp.WaitVisible(chromedp.ID("watch-stop"))))
+	s.check(ada, "watching")
+
 	olga := newBrowserContext(t, ctx)
 	must(t, chromedp.Do(olga, chromedp.Navigate(app.url+"lang?"+url.Values{"to": {lang}, "next": {"/history"}}.Encode()),
 		chromedp.WaitVisible(chromedp.ID("persona-other")), chromedp.Click(chromedp.ID("persona-other")),
