@@ -61,9 +61,10 @@ func openBare(t *testing.T, driverName, dsn string) *sql.DB {
 	return db
 }
 
-// TestQueries runs the contract on stores that record every statement they send (less the
-// migrations' own, which a build never sends to a database past them), and checks that the
-// file of the migrations this code knows holds them all. With -update it adds them.
+// TestQueries is the contract's run on SQLite and on PostgreSQL (Cached SQLite has its own): on
+// stores that record every statement they send (less the migrations' own, which a build never
+// sends to a database past them), and it checks that the file of the migrations this code knows
+// holds them all. With -update it adds them.
 func TestQueries(t *testing.T) {
 	if !*update {
 		t.Parallel() // with -update, the check of the files (parallel) runs after they are written
