@@ -13,6 +13,16 @@ import (
 	"pcsupport/internal/notify"
 )
 
+// The whole-app tests' senders wait a tenth of a retry's real wait (10 s first) and read the
+// outbox every half second (5 s), so that a receiver that was down gets its message about a
+// second after it is back.
+func init() {
+	tuneSender = func(o *notify.Options) {
+		o.Jitter = func(d time.Duration) time.Duration { return d / 10 }
+		o.PollEvery = 500 * time.Millisecond
+	}
+}
+
 // In --dev every change, saved here or made outside, reaches the stand-in receiver in the three
 // formats, the Standard Webhooks message signed with the app's secret; a receiver that is down
 // gets it later; the history page says how each change's notification stands.
@@ -115,7 +125,7 @@ func TestARestartLosesNoNotification(t *testing.T) {
 	})
 }
 
-// waitForMessages waits (a retry comes after 10 s, ±20 %) until the receiver has taken n
+// waitForMessages waits (a retry comes after a second here) until the receiver has taken n
 // messages that match, one per format, and returns them.
 func waitForMessages(t *testing.T, r *devnotify.Receiver, n int, match func(devnotify.Message) bool) []devnotify.Message {
 	t.Helper()
