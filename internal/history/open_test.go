@@ -1,35 +1,17 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"pcsupport/internal/history/pgtest"
+	"pcsupport/internal/testkit"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // What the app does after a rollback past a migration (history.Open, as cmd/web calls it): on a
 // schema it can use it starts and its log says so; on one it cannot, the start fails, not
@@ -61,7 +43,7 @@ func TestOpenAfterARollback(t *testing.T) {
 				}
 				newer.Close()
 
-				var logs lockedBuffer // retention logs from its goroutine
+				var logs testkit.SyncBuffer // retention logs from its goroutine
 				o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 				s, err := Open(ctx, o)
 				if !c.startsOK {

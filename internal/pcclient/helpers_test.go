@@ -1,12 +1,12 @@
 package pcclient
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"pcsupport/internal/testkit"
 	"sync"
 	"testing"
 	"time"
@@ -64,24 +64,6 @@ func serve(t *testing.T, h func(n int, w http.ResponseWriter, r *http.Request)) 
 	return srv, rec
 }
 
-// logBuffer is a concurrency-safe sink for the client's log.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waits records the pauses the client asked for, without spending them.
 type waits struct {
 	mu sync.Mutex
@@ -103,7 +85,7 @@ func (w *waits) all() []time.Duration {
 
 type testClient struct {
 	*Client
-	logs  *logBuffer
+	logs  *testkit.SyncBuffer
 	waits *waits
 }
 
@@ -111,7 +93,7 @@ type testClient struct {
 // waits; mod adjusts the Config. Set realWait to sleep for real.
 func newTestClient(t *testing.T, base string, mod func(*Config)) testClient {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cfg := Config{
 		BaseURL: base,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Millisecond },
